@@ -1,0 +1,212 @@
+"""The fact and question bank: each patient fact once, with how to ask it.
+
+Trials refer to facts by id; the planner picks which fact to ask next. The bank is
+data (`trials/facts.yml`), so wording changes need no code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from prescreen.durations import NEVER, DaysAgo, parse_duration
+from prescreen.errors import TrialDataError
+
+NOT_SURE = "not_sure"  # the answer "I'm not sure": known to be unknown, never asked again
+
+# Which comparison operators each answer type allows.
+OPERATORS = {
+    "yes_no": {"eq"},
+    "number": {"eq", "ne", "gt", "gte", "lt", "lte"},
+    "choice": {"eq", "ne", "in", "not_in"},
+    "choices": {"includes", "excludes"},
+    "time_ago": {"within", "longer_ago_than"},
+}
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Facts asked only when `when` (a rule over answers) is true."""
+
+    ask: tuple[str, ...]
+    when: Any  # a prescreen.rules node; typed loosely to avoid an import cycle
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    type: str
+    question: str  # asked of the patient
+    question_guardian: str  # asked of a parent or guardian, about "your child"
+    why: str  # one line: why we ask
+    options: tuple[Option, ...] = ()
+    min: int | None = None
+    max: int | None = None
+    allow_never: bool = False
+    follow_ups: tuple[FollowUp, ...] = ()
+    crisis_if_yes: bool = False  # a "yes" must bring crisis-support information at once
+
+    def option_ids(self) -> list[str]:
+        return [o.id for o in self.options]
+
+    def check_answer(self, value: Any) -> Any:
+        """Return the value if it is a valid answer to this fact, else raise ValueError.
+
+        Storage and rules rely on this: a value that passes is a true statement in the
+        fact's own terms (an age within bounds, a listed option, a day range).
+        """
+        if value == NOT_SURE:
+            return value
+        if self.type == "yes_no" and isinstance(value, bool):
+            return value
+        if self.type == "number" and isinstance(value, int) and not isinstance(value, bool):
+            if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+                raise ValueError(f"{value} is outside {self.min}..{self.max}")
+            return value
+        if self.type == "choice" and value in self.option_ids():
+            return value
+        if self.type == "choices" and isinstance(value, (list, tuple, frozenset, set)):
+            unknown = set(value) - set(self.option_ids())
+            if not unknown:
+                return frozenset(value)
+        if self.type == "time_ago":
+            if value == NEVER and self.allow_never:
+                return value
+            if isinstance(value, DaysAgo):
+                return value
+        raise ValueError(f"{value!r} is not an answer to the {self.type} fact {self.id}")
+
+    def rule_value(self, op: str, value: Any) -> Any:
+        """Check and normalise the `value` a rule compares this fact with."""
+        if op not in OPERATORS[self.type]:
+            allowed = ", ".join(sorted(OPERATORS[self.type]))
+            raise ValueError(f"operator {op!r} does not apply to {self.type} fact {self.id} (use {allowed})")
+        if self.type == "yes_no":
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.id} is yes/no: compare with true or false, not {value!r}")
+            return value
+        if self.type == "number":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{self.id} is a number: {value!r} is not")
+            return value
+        if self.type in ("choice", "choices"):
+            values = value if op in ("in", "not_in") else [value]
+            if op in ("in", "not_in") and not isinstance(value, list):
+                raise ValueError(f"{op} needs a list of options, not {value!r}")
+            for v in values:
+                if v not in self.option_ids():
+                    raise ValueError(f"{v!r} is not an option of {self.id} ({', '.join(self.option_ids())})")
+            return frozenset(value) if op in ("in", "not_in") else value
+        # time_ago: a duration such as "4 weeks"
+        return parse_duration(value)
+
+
+FACT_FIELDS = {
+    "id", "type", "question", "question_guardian", "why", "options", "min", "max",
+    "allow_never", "follow_ups", "crisis_if_yes",
+}
+
+
+def load_fact_bank(path: Path) -> dict[str, Fact]:
+    """Load and check `facts.yml`. Raises TrialDataError naming file, fact and field."""
+    from prescreen.rules import parse_rule  # rules need facts; facts' follow-ups need rules
+
+    name = Path(path).name
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TrialDataError(name, "-", "file", str(exc)) from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("facts"), list):
+        raise TrialDataError(name, "-", "facts", "the file must hold a list under 'facts'")
+
+    facts: dict[str, Fact] = {}
+    pending_follow_ups: list[tuple[str, list]] = []
+    for index, item in enumerate(raw["facts"]):
+        fact_id = item.get("id") if isinstance(item, dict) else None
+        where = fact_id or f"fact #{index + 1}"
+        if not isinstance(item, dict):
+            raise TrialDataError(name, where, "-", "each fact must be a mapping")
+        if not fact_id or not isinstance(fact_id, str):
+            raise TrialDataError(name, where, "id", "missing")
+        if fact_id in facts:
+            raise TrialDataError(name, fact_id, "id", "duplicate fact id")
+        unknown = set(item) - FACT_FIELDS
+        if unknown:
+            raise TrialDataError(name, fact_id, sorted(unknown)[0], "unknown field")
+        if item.get("type") not in OPERATORS:
+            raise TrialDataError(name, fact_id, "type", f"must be one of {', '.join(OPERATORS)}")
+        for text_field in ("question", "question_guardian", "why"):
+            if not isinstance(item.get(text_field), str) or not item[text_field].strip():
+                raise TrialDataError(name, fact_id, text_field, "missing text")
+        options = tuple(_parse_options(name, fact_id, item))
+        if item["type"] in ("choice", "choices") and not options:
+            raise TrialDataError(name, fact_id, "options", "a choice needs options")
+        if item["type"] == "number":
+            for bound in ("min", "max"):
+                if not isinstance(item.get(bound), int):
+                    raise TrialDataError(name, fact_id, bound, "a number needs whole-number bounds")
+        facts[fact_id] = Fact(
+            id=fact_id,
+            type=item["type"],
+            question=item["question"].strip(),
+            question_guardian=item["question_guardian"].strip(),
+            why=item["why"].strip(),
+            options=options,
+            min=item.get("min"),
+            max=item.get("max"),
+            allow_never=bool(item.get("allow_never", False)),
+            crisis_if_yes=bool(item.get("crisis_if_yes", False)),
+        )
+        pending_follow_ups.append((fact_id, item.get("follow_ups") or []))
+
+    # Follow-ups can name facts defined later in the file, so resolve them last.
+    for fact_id, entries in pending_follow_ups:
+        follow_ups = []
+        for entry in entries:
+            if not isinstance(entry, dict) or "ask" not in entry or "when" not in entry:
+                raise TrialDataError(name, fact_id, "follow_ups", "each needs 'ask' and 'when'")
+            ask = entry["ask"] if isinstance(entry["ask"], list) else [entry["ask"]]
+            for target in ask:
+                if target not in facts:
+                    raise TrialDataError(name, fact_id, "follow_ups.ask", f"points to unknown fact {target!r}")
+                if target == fact_id:
+                    raise TrialDataError(name, fact_id, "follow_ups.ask", "a fact cannot follow itself")
+            when = entry["when"]
+            if not isinstance(when, dict):  # shorthand: a value of this fact
+                when = {"fact": fact_id, "op": "eq", "value": when}
+            try:
+                rule = parse_rule(when, facts)
+            except ValueError as exc:
+                raise TrialDataError(name, fact_id, "follow_ups.when", str(exc)) from exc
+            follow_ups.append(FollowUp(ask=tuple(ask), when=rule))
+        facts[fact_id] = replace(facts[fact_id], follow_ups=tuple(follow_ups))
+    return facts
+
+
+def _parse_options(name: str, fact_id: str, item: dict):
+    seen = set()
+    for option in item.get("options") or []:
+        if not isinstance(option, dict) or not option.get("id") or not option.get("label"):
+            raise TrialDataError(name, fact_id, "options", "each option needs an id and a label")
+        if option["id"] in seen:
+            raise TrialDataError(name, fact_id, "options", f"duplicate option {option['id']!r}")
+        seen.add(option["id"])
+        yield Option(id=str(option["id"]), label=str(option["label"]))
+
+
+def follow_up_triggers(facts: dict[str, Fact]) -> dict[str, list]:
+    """For each follow-up fact, the rules under which it may be asked."""
+    triggers: dict[str, list] = {}
+    for fact in facts.values():
+        for follow_up in fact.follow_ups:
+            for target in follow_up.ask:
+                triggers.setdefault(target, []).append(follow_up.when)
+    return triggers

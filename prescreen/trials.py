@@ -1,0 +1,294 @@
+"""Trials as data: load `trials/*.yml`, check every field, refuse a broken file.
+
+One YAML file per trial, plus `facts.yml` (the fact and question bank). A broken
+file raises TrialDataError naming the file, the criterion and the field: screening
+with a half-read trial could exclude patients wrongly, so we stop instead.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from prescreen.errors import TrialDataError
+from prescreen.factbank import Fact, load_fact_bank
+from prescreen.rules import All, AnyOf, Not, parse_rule
+
+FACT_BANK_FILE = "facts.yml"
+KINDS = ("inclusion", "exclusion")
+STATUSES = ("recruiting", "not_yet_recruiting", "active_not_recruiting", "completed", "unknown")
+SEXES = ("all", "female", "male")
+SETTING = re.compile(r"^\$\{([A-Z][A-Z0-9_]*)\}$")
+
+TRIAL_FIELDS = {
+    "id", "title", "short_title", "plain_summary", "treatment", "conditions", "age", "sexes",
+    "status", "phase", "sites", "source", "criteria_incomplete", "notes", "criteria", "information",
+}
+CRITERION_FIELDS = {"id", "kind", "text", "rule", "verify", "applies_if", "plain", "group", "note"}
+
+
+@dataclass(frozen=True)
+class Contact:
+    role: str
+    name: str | None = None
+    phone: str | None = None  # a literal, or "${SETTING}" filled by the deployment
+    email: str | None = None
+
+    def resolved(self, env: Mapping[str, str] | None = None) -> dict[str, str | None]:
+        """Contact with settings filled from the environment; None where still unset."""
+        env = os.environ if env is None else env
+        out = {}
+        for key in ("role", "name", "phone", "email"):
+            value = getattr(self, key)
+            match = SETTING.match(value) if isinstance(value, str) else None
+            out[key] = (env.get(match.group(1)) or None) if match else value
+        return out
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    city: str
+    contact: Contact
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    kind: str  # inclusion | exclusion
+    text: str  # the seed's words, verbatim
+    rule: Any = None  # rule node, or None when only the site can check it
+    applies_if: Any = None  # rule node: e.g. only for patients with one disease
+    plain: str | None = None  # the same idea in patient words
+    group: str | None = None  # e.g. the disease a list in the seed belongs to
+    note: str | None = None  # where the seed was ambiguous or lost text
+
+    @property
+    def site_only(self) -> bool:
+        return self.rule is None
+
+    def facts(self) -> set[str]:
+        found = self.rule.facts() if self.rule is not None else set()
+        return found | (self.applies_if.facts() if self.applies_if is not None else set())
+
+    def effective_rule(self):
+        """The rule with its applicability folded in.
+
+        An inclusion that does not apply is satisfied; an exclusion that does not
+        apply cannot exclude. Kleene logic keeps "don't know if it applies" unknown.
+        """
+        if self.applies_if is None:
+            return self.rule
+        if self.kind == "inclusion":
+            return AnyOf((Not(self.applies_if), self.rule))
+        return All((self.applies_if, self.rule))
+
+
+@dataclass(frozen=True)
+class Trial:
+    id: str
+    title: str
+    short_title: str
+    plain_summary: str
+    treatment: str
+    conditions: tuple[str, ...]
+    age_min: int | None
+    age_max: int | None
+    sexes: str
+    status: str
+    phase: str | None
+    sites: tuple[Site, ...]
+    source: str
+    criteria_incomplete: bool
+    notes: tuple[str, ...]
+    information: tuple[str, ...]
+    criteria: tuple[Criterion, ...]
+    file: str
+
+    def facts(self) -> set[str]:
+        return set().union(*(c.facts() for c in self.criteria)) if self.criteria else set()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Everything screening needs: the fact bank and the trials, checked together."""
+
+    facts: dict[str, Fact]
+    trials: tuple[Trial, ...]
+
+    def trial(self, trial_id: str) -> Trial:
+        for trial in self.trials:
+            if trial.id == trial_id:
+                return trial
+        raise KeyError(trial_id)
+
+
+def load_catalog(directory: Path | str) -> Catalog:
+    """Load `facts.yml` and every other `*.yml` in `directory` (sorted, so order is stable)."""
+    directory = Path(directory)
+    facts = load_fact_bank(directory / FACT_BANK_FILE)
+    trials = []
+    seen: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yml")):
+        if path.name == FACT_BANK_FILE:
+            continue
+        trial = load_trial(path, facts)
+        if trial.id in seen:
+            raise TrialDataError(path.name, trial.id, "id", f"duplicate trial id, also in {seen[trial.id]}")
+        seen[trial.id] = path.name
+        trials.append(trial)
+    if not trials:
+        raise TrialDataError(str(directory), "-", "-", "no trial files found")
+    return Catalog(facts=facts, trials=tuple(trials))
+
+
+def load_trial(path: Path, facts: Mapping[str, Fact]) -> Trial:
+    name = Path(path).name
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise TrialDataError(name, "-", "file", str(exc)) from exc
+    if not isinstance(raw, dict):
+        raise TrialDataError(name, "-", "file", "a trial file must be a mapping")
+    trial_id = raw.get("id")
+    where = trial_id if isinstance(trial_id, str) and trial_id else "-"
+
+    def fail(field: str, problem: str, item: str = where):
+        raise TrialDataError(name, item, field, problem)
+
+    unknown = set(raw) - TRIAL_FIELDS
+    if unknown:
+        fail(sorted(unknown)[0], "unknown field")
+    for field in ("id", "title", "short_title", "plain_summary", "treatment", "source"):
+        if not isinstance(raw.get(field), str) or not raw[field].strip():
+            fail(field, "missing text")
+    if raw.get("status") not in STATUSES:
+        fail("status", f"must be one of {', '.join(STATUSES)}")
+    if raw.get("sexes") not in SEXES:
+        fail("sexes", f"must be one of {', '.join(SEXES)}")
+    conditions = raw.get("conditions")
+    if not isinstance(conditions, list) or not conditions or not all(isinstance(c, str) for c in conditions):
+        fail("conditions", "must be a non-empty list of condition names")
+    age = raw.get("age") or {}
+    if not isinstance(age, dict) or set(age) - {"min", "max"}:
+        fail("age", "must be a mapping with min and/or max")
+    for bound in ("min", "max"):
+        if age.get(bound) is not None and (not isinstance(age[bound], int) or isinstance(age[bound], bool)):
+            fail(f"age.{bound}", "must be a whole number of years")
+    for list_field in ("notes", "information"):
+        value = raw.get(list_field, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            fail(list_field, "must be a list of texts")
+    if not isinstance(raw.get("criteria_incomplete", False), bool):
+        fail("criteria_incomplete", "must be true or false")
+
+    sites = tuple(_parse_site(s, i, fail) for i, s in enumerate(raw.get("sites") or []))
+    if not sites:
+        fail("sites", "at least one site is needed")
+
+    criteria_raw = raw.get("criteria")
+    if not isinstance(criteria_raw, list):
+        fail("criteria", "must be a list (empty only with criteria_incomplete: true)")
+    if not criteria_raw and not raw.get("criteria_incomplete"):
+        fail("criteria", "no criteria: mark the trial criteria_incomplete: true if the listing gives none")
+    criteria, ids = [], set()
+    for index, item in enumerate(criteria_raw):
+        criterion = _parse_criterion(item, index, facts, name)
+        if criterion.id in ids:
+            raise TrialDataError(name, criterion.id, "id", "duplicate criterion id")
+        ids.add(criterion.id)
+        criteria.append(criterion)
+
+    return Trial(
+        id=trial_id.strip(),
+        title=raw["title"].strip(),
+        short_title=raw["short_title"].strip(),
+        plain_summary=raw["plain_summary"].strip(),
+        treatment=raw["treatment"].strip(),
+        conditions=tuple(conditions),
+        age_min=age.get("min"),
+        age_max=age.get("max"),
+        sexes=raw["sexes"],
+        status=raw["status"],
+        phase=raw.get("phase"),
+        sites=sites,
+        source=raw["source"].strip(),
+        criteria_incomplete=bool(raw.get("criteria_incomplete", False)),
+        notes=tuple(raw.get("notes", [])),
+        information=tuple(raw.get("information", [])),
+        criteria=tuple(criteria),
+        file=name,
+    )
+
+
+def _parse_site(raw: Any, index: int, fail) -> Site:
+    where = f"sites[{index}]"
+    if not isinstance(raw, dict):
+        fail(where, "must be a mapping")
+    for field in ("name", "city"):
+        if not isinstance(raw.get(field), str) or not raw[field].strip():
+            fail(f"{where}.{field}", "missing text")
+    contact = raw.get("contact")
+    if not isinstance(contact, dict) or not contact.get("role"):
+        fail(f"{where}.contact", "needs at least a role")
+    unknown = set(contact) - {"role", "name", "phone", "email"}
+    if unknown:
+        fail(f"{where}.contact.{sorted(unknown)[0]}", "unknown field")
+    for key in ("phone", "email"):
+        value = contact.get(key)
+        if isinstance(value, str) and "$" in value and not SETTING.match(value):
+            fail(f"{where}.contact.{key}", "a setting must look like ${SITE_NAME_EMAIL}")
+    if not contact.get("phone") and not contact.get("email"):
+        fail(f"{where}.contact", "needs a phone or an email (a ${SETTING} where the listing gives none)")
+    return Site(name=raw["name"].strip(), city=raw["city"].strip(), contact=Contact(**contact))
+
+
+def _parse_criterion(raw: Any, index: int, facts: Mapping[str, Fact], name: str) -> Criterion:
+    criterion_id = raw.get("id") if isinstance(raw, dict) else None
+    where = criterion_id if isinstance(criterion_id, str) and criterion_id else f"criteria[{index}]"
+
+    def fail(field: str, problem: str):
+        raise TrialDataError(name, where, field, problem)
+
+    if not isinstance(raw, dict):
+        fail("-", "each criterion must be a mapping")
+    if where.startswith("criteria["):
+        fail("id", "missing")
+    unknown = set(raw) - CRITERION_FIELDS
+    if unknown:
+        fail(sorted(unknown)[0], "unknown field")
+    if raw.get("kind") not in KINDS:
+        fail("kind", "must be inclusion or exclusion")
+    if not isinstance(raw.get("text"), str) or not raw["text"].strip():
+        fail("text", "missing: give the listing's words verbatim")
+    has_rule, verify = "rule" in raw, raw.get("verify")
+    if has_rule == (verify is not None):
+        fail("rule", "give either a rule or 'verify: site', not both or neither")
+    if verify is not None and verify != "site":
+        fail("verify", "the only value is 'site'")
+
+    def rule_at(field: str):
+        try:
+            return parse_rule(raw[field], facts, field)
+        except ValueError as exc:
+            message = str(exc)
+            sub_field, _, problem = message.partition(": ")
+            raise TrialDataError(name, where, sub_field or field, problem or message) from exc
+
+    for text_field in ("plain", "group", "note"):
+        if raw.get(text_field) is not None and not isinstance(raw[text_field], str):
+            fail(text_field, "must be text")
+    return Criterion(
+        id=where,
+        kind=raw["kind"],
+        text=" ".join(raw["text"].split()),
+        rule=rule_at("rule") if has_rule else None,
+        applies_if=rule_at("applies_if") if "applies_if" in raw else None,
+        plain=raw.get("plain"),
+        group=raw.get("group"),
+        note=raw.get("note"),
+    )
