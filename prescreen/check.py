@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
         ruled = sum(1 for c in trial.criteria if not c.site_only)
         flag = "  (criteria incomplete: the site confirms the rest)" if trial.criteria_incomplete else ""
         print(f"ok  {trial.file}: {trial.id}, {len(trial.criteria)} criteria, {ruled} with rules{flag}")
-    print(f"ok  {len(catalog.facts)} facts in the question bank")
+    print(f"ok  {len(catalog.facts)} facts in the question bank, {len(catalog.groups)} question groups")
     return 0
 
 

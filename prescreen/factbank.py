@@ -53,6 +53,7 @@ class Fact:
     allow_never: bool = False
     follow_ups: tuple[FollowUp, ...] = ()
     crisis_if_yes: bool = False  # a "yes" must bring crisis-support information at once
+    label: str | None = None  # short text for a checklist when asked in a group
 
     def option_ids(self) -> list[str]:
         return [o.id for o in self.options]
@@ -109,14 +110,34 @@ class Fact:
         return parse_duration(value)
 
 
+@dataclass(frozen=True)
+class QuestionGroup:
+    """Related yes/no facts asked as one "any of these?" question.
+
+    Answering "none of these" settles every member at once; the planner offers
+    only the members that can still change a verdict.
+    """
+
+    id: str
+    question: str
+    question_guardian: str
+    why: str
+    facts: tuple[str, ...]
+
+
+GROUP_FIELDS = {"id", "question", "question_guardian", "why", "facts"}
+
 FACT_FIELDS = {
     "id", "type", "question", "question_guardian", "why", "options", "min", "max",
-    "allow_never", "follow_ups", "crisis_if_yes",
+    "allow_never", "follow_ups", "crisis_if_yes", "label",
 }
 
 
-def load_fact_bank(path: Path) -> dict[str, Fact]:
-    """Load and check `facts.yml`. Raises TrialDataError naming file, fact and field."""
+def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup]]:
+    """Load and check `facts.yml`: the facts, and the groups they may be asked in.
+
+    Raises TrialDataError naming the file, the fact (or group) and the field.
+    """
     from prescreen.rules import parse_rule  # rules need facts; facts' follow-ups need rules
 
     name = Path(path).name
@@ -164,6 +185,7 @@ def load_fact_bank(path: Path) -> dict[str, Fact]:
             max=item.get("max"),
             allow_never=bool(item.get("allow_never", False)),
             crisis_if_yes=bool(item.get("crisis_if_yes", False)),
+            label=item.get("label"),
         )
         pending_follow_ups.append((fact_id, item.get("follow_ups") or []))
 
@@ -188,7 +210,46 @@ def load_fact_bank(path: Path) -> dict[str, Fact]:
                 raise TrialDataError(name, fact_id, "follow_ups.when", str(exc)) from exc
             follow_ups.append(FollowUp(ask=tuple(ask), when=rule))
         facts[fact_id] = replace(facts[fact_id], follow_ups=tuple(follow_ups))
-    return facts
+    return facts, _parse_groups(name, raw.get("groups") or [], facts)
+
+
+def _parse_groups(name: str, raw_groups: list, facts: dict[str, Fact]) -> dict[str, QuestionGroup]:
+    groups: dict[str, QuestionGroup] = {}
+    grouped: dict[str, str] = {}
+    for index, item in enumerate(raw_groups):
+        group_id = item.get("id") if isinstance(item, dict) else None
+        where = group_id or f"group #{index + 1}"
+        if not isinstance(item, dict) or not group_id:
+            raise TrialDataError(name, where, "id", "each group needs an id")
+        if group_id in groups or group_id in facts:
+            raise TrialDataError(name, group_id, "id", "duplicate id (groups and facts share ids)")
+        unknown = set(item) - GROUP_FIELDS
+        if unknown:
+            raise TrialDataError(name, group_id, sorted(unknown)[0], "unknown field")
+        for text_field in ("question", "question_guardian", "why"):
+            if not isinstance(item.get(text_field), str) or not item[text_field].strip():
+                raise TrialDataError(name, group_id, text_field, "missing text")
+        members = item.get("facts")
+        if not isinstance(members, list) or len(members) < 2:
+            raise TrialDataError(name, group_id, "facts", "a group needs at least two facts")
+        for member in members:
+            if member not in facts:
+                raise TrialDataError(name, group_id, "facts", f"unknown fact {member!r}")
+            if facts[member].type != "yes_no":
+                raise TrialDataError(name, group_id, "facts", f"{member} is not a yes/no fact")
+            if not facts[member].label:
+                raise TrialDataError(name, member, "label", f"needs a short label to be listed in group {group_id}")
+            if member in grouped:
+                raise TrialDataError(name, group_id, "facts", f"{member} is already in group {grouped[member]}")
+            grouped[member] = group_id
+        groups[group_id] = QuestionGroup(
+            id=group_id,
+            question=item["question"].strip(),
+            question_guardian=item["question_guardian"].strip(),
+            why=item["why"].strip(),
+            facts=tuple(members),
+        )
+    return groups
 
 
 def _parse_options(name: str, fact_id: str, item: dict):

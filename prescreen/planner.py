@@ -9,6 +9,7 @@ question.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterator, Mapping
 
@@ -19,6 +20,14 @@ from prescreen.rules import Compare, Truth
 from prescreen.trials import Catalog, Criterion, Trial
 
 FOLLOW_UP_DEPTH = 2  # cancer -> which kind -> how long ago
+
+
+@dataclass(frozen=True)
+class Question:
+    """What to ask next: one fact, or several yes/no facts of one group at once."""
+
+    facts: tuple[str, ...]
+    group: str | None = None
 
 
 class Planner:
@@ -141,19 +150,26 @@ class Planner:
                     frontier |= new
         return [f for f in self.fact_order if f in wanted and f not in answers and self.is_askable(f, answers)]
 
-    def next_question(self, answers: Mapping[str, Any]) -> str | None:
-        """The fact to ask next, or None when no answer could change any verdict."""
+    def next_question(self, answers: Mapping[str, Any]) -> Question | None:
+        """What to ask next, or None when no answer could change any verdict.
+
+        The fact that could rule out the most open trials wins. If it belongs to a
+        group, the group is asked with just its members that still matter.
+        """
         open_trials = {
             t.id for t in self.catalog.trials if evaluate_trial(t, answers).verdict != NOT_ELIGIBLE
         }
-        best, best_score = None, 0
-        for fact_id in self.candidates(answers, open_trials):
-            score = len(self.could_exclude(fact_id, answers, open_trials))
-            if score > best_score:  # strict: ties keep the earlier fact in the bank
-                best, best_score = fact_id, score
-        return best
+        scores = {f: len(self.could_exclude(f, answers, open_trials)) for f in self.candidates(answers, open_trials)}
+        best = max(scores, key=lambda f: scores[f], default=None)  # max keeps the first of equals
+        if best is None or scores[best] == 0:
+            return None
+        group = self.catalog.group_of(best)
+        members = tuple(f for f in group.facts if scores.get(f, 0) > 0) if group else ()
+        if len(members) >= 2:
+            return Question(members, group.id)
+        return Question((best,))
 
 
-def next_question(catalog: Catalog, answers: Mapping[str, Any]) -> str | None:
+def next_question(catalog: Catalog, answers: Mapping[str, Any]) -> Question | None:
     """Convenience for one-off calls; long-lived callers keep a Planner."""
     return Planner(catalog).next_question(answers)

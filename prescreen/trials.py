@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import yaml
 
 from prescreen.errors import TrialDataError
-from prescreen.factbank import Fact, load_fact_bank
+from prescreen.factbank import Fact, QuestionGroup, load_fact_bank
 from prescreen.rules import All, AnyOf, Not, parse_rule
 
 FACT_BANK_FILE = "facts.yml"
@@ -118,7 +118,11 @@ class Catalog:
     """Everything screening needs: the fact bank and the trials, checked together."""
 
     facts: dict[str, Fact]
+    groups: dict[str, QuestionGroup]
     trials: tuple[Trial, ...]
+
+    def group_of(self, fact_id: str) -> QuestionGroup | None:
+        return next((g for g in self.groups.values() if fact_id in g.facts), None)
 
     def trial(self, trial_id: str) -> Trial:
         for trial in self.trials:
@@ -130,7 +134,7 @@ class Catalog:
 def load_catalog(directory: Path | str) -> Catalog:
     """Load `facts.yml` and every other `*.yml` in `directory` (sorted, so order is stable)."""
     directory = Path(directory)
-    facts = load_fact_bank(directory / FACT_BANK_FILE)
+    facts, groups = load_fact_bank(directory / FACT_BANK_FILE)
     trials = []
     seen: dict[str, str] = {}
     for path in sorted(directory.glob("*.yml")):
@@ -143,7 +147,7 @@ def load_catalog(directory: Path | str) -> Catalog:
         trials.append(trial)
     if not trials:
         raise TrialDataError(str(directory), "-", "-", "no trial files found")
-    return Catalog(facts=facts, trials=tuple(trials))
+    return Catalog(facts=facts, groups=groups, trials=tuple(trials))
 
 
 def load_trial(path: Path, facts: Mapping[str, Fact]) -> Trial:

@@ -1,0 +1,135 @@
+"""The planner asks little, asks what matters, and is deterministic."""
+import pytest
+
+from prescreen.durations import NEVER, DaysAgo
+from prescreen.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, evaluate_trial
+from prescreen.factbank import NOT_SURE
+from prescreen.planner import Planner, next_question
+
+CLEAN_ADULT = {
+    "condition": "sle", "age": 34, "refractory": True, "diagnosis_when": DaysAgo.more_than(730),
+    "sex": "female", "pregnant": False, "breastfeeding": False,
+    "prior_car_t": False, "prior_other_cell_gene_therapy": False, "prior_cd19_therapy": False,
+    "b_cell_therapy": False, "other_biologic": False, "jak_btk_inhibitor": False, "chemo_drug": False,
+    "steroid_injection": False, "live_vaccine": False, "clinical_trial": False, "plasma_exchange": False,
+    "ivig": False, "dialysis": False, "transplant": False, "cancer": False, "hiv": False,
+    "hepatitis": False, "tuberculosis": False, "active_infection": False, "heart_attack": False,
+    "brain_condition": False, "suicidal_thoughts": False, "other_autoimmune": False,
+    "blood_thinner": False, "major_surgery": False, "surgery_planned": False,
+}
+
+
+def screen(planner, truth, limit=40):
+    """Answer the planner's questions from `truth` ("not sure" where it has no answer).
+
+    Returns the facts asked (in order) and the answers; `questions` counts turns.
+    """
+    answers, asked, turns = {}, [], 0
+    while (question := planner.next_question(answers)) is not None:
+        turns += 1
+        assert turns <= limit, f"runaway screening: {asked}"
+        for fact in question.facts:
+            assert fact not in answers, f"asked {fact} twice"
+            asked.append(fact)
+            answers[fact] = truth.get(fact, NOT_SURE)
+    screen.turns = turns
+    return asked, answers
+
+
+def verdicts(catalog, answers):
+    return {t.id: evaluate_trial(t, answers).verdict for t in catalog.trials}
+
+
+def test_a_disease_no_trial_takes_is_told_within_three_questions(planner, catalog):
+    asked, answers = screen(planner, {"condition": "other", "age": 40})
+    assert screen.turns <= 3
+    assert set(verdicts(catalog, answers).values()) == {NOT_ELIGIBLE}
+
+
+def test_a_patient_whose_treatment_works_is_told_within_three_questions(planner, catalog):
+    asked, answers = screen(planner, {**CLEAN_ADULT, "refractory": False})
+    assert screen.turns <= 3
+    assert set(verdicts(catalog, answers).values()) == {NOT_ELIGIBLE}
+
+
+def test_most_decisive_question_first(planner):
+    assert planner.next_question({}).facts == ("condition",)
+
+
+def test_clean_adult_may_fit_every_trial_in_at_most_fifteen_questions(planner, catalog):
+    asked, answers = screen(planner, CLEAN_ADULT)
+    assert set(verdicts(catalog, answers).values()) == {POSSIBLY_ELIGIBLE}
+    assert screen.turns <= 15, asked
+
+
+def test_child_of_nine_is_asked_only_about_trials_for_children(planner, catalog):
+    asked, answers = screen(planner, {**CLEAN_ADULT, "age": 9})
+    result = verdicts(catalog, answers)
+    assert result["cd19-car-t-sle-children-hangzhou"] == POSSIBLY_ELIGIBLE
+    assert result["cd19-bcma-car-t-sle-wuhan"] == NOT_ELIGIBLE
+    assert result["NCT06421701"] == NOT_ELIGIBLE
+    # Facts only adult trials use are not asked once those trials are out.
+    for adult_only in ("suicidal_thoughts", "jak_btk_inhibitor", "prior_cd19_therapy", "blood_thinner"):
+        assert adult_only not in asked
+    # A 9-year-old girl's parent is not asked about pregnancy.
+    assert "pregnant" not in asked
+
+
+def test_follow_ups_only_when_their_trigger_holds(planner):
+    asked, _ = screen(planner, CLEAN_ADULT)
+    assert "cancer_kind" not in asked and "cancer_when" not in asked
+    asked, answers = screen(planner, {**CLEAN_ADULT, "cancer": True, "cancer_kind": "skin_basal_squamous",
+                                      "cancer_when": DaysAgo.more_than(3650)})
+    assert "cancer_kind" in asked and asked.index("cancer") < asked.index("cancer_kind")
+
+
+@pytest.mark.parametrize("truth", [
+    CLEAN_ADULT,
+    {**CLEAN_ADULT, "age": 9},
+    {**CLEAN_ADULT, "condition": "aps", "live_vaccine": True, "live_vaccine_when": DaysAgo.exactly(10)},
+    {**CLEAN_ADULT, "cancer": True, "cancer_kind": "breast", "cancer_when": DaysAgo(365, 730)},
+    {"condition": "sle"},  # "not sure" to everything else
+], ids=["clean", "child", "aps-recent-vaccine", "breast-cancer", "unsure"])
+def test_every_question_asked_can_change_a_verdict(planner, catalog, truth):
+    """Checked by brute force over whole-trial evaluation, not the planner's own index."""
+    answers = {}
+    while (question := planner.next_question(answers)) is not None:
+        before = verdicts(catalog, answers)
+        for fact in question.facts:  # each member of a group must matter on its own
+            changes = any(
+                verdicts(catalog, {**answers, **scenario}) != before for scenario in planner.scenarios(fact, answers)
+            )
+            assert changes, f"{fact} cannot change any verdict after {answers}"
+        for fact in question.facts:
+            answers[fact] = truth.get(fact, NOT_SURE)
+
+
+def test_same_answers_same_question(catalog):
+    answers = {"condition": "sle", "age": 30, "refractory": True}
+    first = next_question(catalog, answers)
+    assert all(Planner(catalog).next_question(dict(answers)) == first for _ in range(3))
+
+
+def test_nothing_more_about_a_trial_once_it_is_decided(planner, catalog):
+    # Everything but the children's trial is out; only its facts may be asked.
+    truth = {**CLEAN_ADULT, "age": 9}
+    asked, answers = screen(planner, truth)
+    open_trials = [t for t in catalog.trials if evaluate_trial(t, answers).verdict == POSSIBLY_ELIGIBLE]
+    wanted = set().union(*(t.facts() for t in open_trials)) | {"sex"}  # sex gates pregnancy questions
+    assert set(asked) <= wanted | {"condition", "age"}
+
+
+def test_never_answer_to_time_question(catalog):
+    trial = catalog.trial("NCT06421701")
+    live = next(c for c in trial.criteria if c.id == "exc-live-vaccine")
+    from prescreen.eligibility import evaluate_criterion
+    assert evaluate_criterion(live, {"live_vaccine": True, "live_vaccine_when": NEVER}) == "not_met"
+
+
+def test_related_history_is_asked_as_one_group(planner):
+    answers = {"condition": "sle", "age": 30, "refractory": True, "diagnosis_when": DaysAgo.more_than(400),
+               "sex": "male"}
+    question = planner.next_question(answers)
+    assert question.group is not None and len(question.facts) >= 2
+    group = planner.catalog.groups[question.group]
+    assert set(question.facts) <= set(group.facts)
