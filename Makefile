@@ -1,0 +1,43 @@
+# Two commands for a new user: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+
+# Patient data never leaves the machine: no Rasa telemetry or crash reports, ever.
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/current.tar.gz
+TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
+
+.PHONY: run test check-trials venv train
+
+## run: set up what is missing (venv, model), check the trials, start the assistant
+run: check-trials $(MODEL)
+	scripts/run-assistant
+
+## test: every test: trial checks, pytest, Rasa data validation, conversation stories
+test: check-trials $(MODEL)
+	$(PY) -m pytest
+	$(RASA) data validate --fail-on-warnings --quiet
+	scripts/test-stories
+
+## check-trials: load and check every file in trials/, naming file, criterion and field on error
+check-trials: venv
+	$(PY) -m prescreen.check
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || "$$(scripts/find-python310)" -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+train: $(MODEL)
+
+# Retrained only when the NLU data, rules or config change. Trials are not training data.
+$(MODEL): $(VENV)/.installed $(TRAINING_DATA)
+	$(RASA) train --fixed-model-name current --out models --quiet
+	@touch $@

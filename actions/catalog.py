@@ -1,0 +1,11 @@
+"""The trial catalog the actions share, loaded once at action-server start."""
+import os
+from pathlib import Path
+
+from prescreen.planner import Planner
+from prescreen.trials import load_catalog
+
+TRIALS_DIR = Path(os.environ.get("PRESCREEN_TRIALS_DIR", Path(__file__).resolve().parent.parent / "trials"))
+
+CATALOG = load_catalog(TRIALS_DIR)
+PLANNER = Planner(CATALOG)
