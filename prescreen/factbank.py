@@ -9,10 +9,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from prescreen.durations import NEVER, DaysAgo, parse_duration
 from prescreen.errors import TrialDataError
+from prescreen.yamlfile import read_yaml
 
 NOT_SURE = "not_sure"  # the answer "I'm not sure": known to be unknown, never asked again
 
@@ -141,10 +140,7 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
     from prescreen.rules import parse_rule  # rules need facts; facts' follow-ups need rules
 
     name = Path(path).name
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TrialDataError(name, "-", "file", str(exc)) from exc
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("facts"), list):
         raise TrialDataError(name, "-", "facts", "the file must hold a list under 'facts'")
 

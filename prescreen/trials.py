@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from prescreen.errors import TrialDataError
+from prescreen.yamlfile import read_yaml
 from prescreen.factbank import Fact, QuestionGroup, load_fact_bank
 from prescreen.rules import All, AnyOf, Not, parse_rule
 
@@ -152,10 +151,7 @@ def load_catalog(directory: Path | str) -> Catalog:
 
 def load_trial(path: Path, facts: Mapping[str, Fact]) -> Trial:
     name = Path(path).name
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise TrialDataError(name, "-", "file", str(exc)) from exc
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise TrialDataError(name, "-", "file", "a trial file must be a mapping")
     trial_id = raw.get("id")

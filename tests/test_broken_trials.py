@@ -141,3 +141,12 @@ def test_check_command_refuses_a_broken_file_and_accepts_good_ones(trials_copy):
                             capture_output=True, text=True)
     assert broken.returncode == 1
     assert f"{GOOD_TRIAL}: inc-age: rule.all[0].fact: unknown fact 'agee'" in broken.stderr
+
+
+def test_duplicated_key_is_an_error_not_a_silent_overwrite(trials_copy):
+    path = trials_copy / GOOD_TRIAL
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("status: recruiting\n", "status: recruiting\nstatus: completed\n", 1), encoding="utf-8")
+    with pytest.raises(TrialDataError) as caught:
+        load_catalog(trials_copy)
+    assert caught.value.file == GOOD_TRIAL and "duplicate key 'status'" in caught.value.problem
