@@ -51,5 +51,3 @@ class DaysAgo:
             return False
         return None
 
-
-NEVER = "never"

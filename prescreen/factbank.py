@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from prescreen.durations import NEVER, DaysAgo, parse_duration
+from prescreen.durations import DaysAgo, parse_duration
 from prescreen.errors import TrialDataError
 from prescreen.yamlfile import read_yaml
 
@@ -49,7 +49,6 @@ class Fact:
     options: tuple[Option, ...] = ()
     min: int | None = None
     max: int | None = None
-    allow_never: bool = False
     follow_ups: tuple[FollowUp, ...] = ()
     crisis_if_yes: bool = False  # a "yes" must bring crisis-support information at once
     label: str | None = None  # short text for a checklist when asked in a group
@@ -77,11 +76,8 @@ class Fact:
             unknown = set(value) - set(self.option_ids())
             if not unknown:
                 return frozenset(value)
-        if self.type == "time_ago":
-            if value == NEVER and self.allow_never:
-                return value
-            if isinstance(value, DaysAgo):
-                return value
+        if self.type == "time_ago" and isinstance(value, DaysAgo):
+            return value
         raise ValueError(f"{value!r} is not an answer to the {self.type} fact {self.id}")
 
     def rule_value(self, op: str, value: Any) -> Any:
@@ -128,7 +124,7 @@ GROUP_FIELDS = {"id", "question", "question_guardian", "why", "facts"}
 
 FACT_FIELDS = {
     "id", "type", "question", "question_guardian", "why", "options", "min", "max",
-    "allow_never", "follow_ups", "crisis_if_yes", "label",
+    "follow_ups", "crisis_if_yes", "label",
 }
 
 
@@ -179,7 +175,6 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
             options=options,
             min=item.get("min"),
             max=item.get("max"),
-            allow_never=bool(item.get("allow_never", False)),
             crisis_if_yes=bool(item.get("crisis_if_yes", False)),
             label=item.get("label"),
         )

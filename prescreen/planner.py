@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterator, Mapping
 
-from prescreen.durations import NEVER, DaysAgo
+from prescreen.durations import DaysAgo
 from prescreen.eligibility import NOT_ELIGIBLE, CriterionResult, evaluate_criterion, evaluate_trial
 from prescreen.factbank import Fact, follow_up_triggers
 from prescreen.rules import Compare, Truth
@@ -93,7 +93,7 @@ class Planner:
         values = [DaysAgo.exactly(0), DaysAgo.more_than(max(constants, default=0) + 1)]
         for c in sorted(constants):
             values += [DaysAgo.exactly(max(c - 1, 0)), DaysAgo.exactly(c + 1)]
-        return values + ([NEVER] if fact.allow_never else [])
+        return values
 
     def scenarios(self, fact_id: str, answers: Mapping[str, Any], depth: int = FOLLOW_UP_DEPTH) -> Iterator[dict]:
         """Hypothetical answers to `fact_id` and to the follow-ups each answer opens."""

@@ -16,7 +16,6 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from prescreen.durations import NEVER
 from prescreen.factbank import NOT_SURE, Fact
 
 
@@ -126,7 +125,7 @@ def _compare(op: str, answer: Any, value: Any) -> bool | None:
     if op == "excludes":
         return value not in answer
     if op in ("within", "longer_ago_than"):
-        within = False if answer == NEVER else answer.within(value)
+        within = answer.within(value)
         if within is None:
             return None
         return within if op == "within" else not within

@@ -1,7 +1,7 @@
 """The planner asks little, asks what matters, and is deterministic."""
 import pytest
 
-from prescreen.durations import NEVER, DaysAgo
+from prescreen.durations import DaysAgo
 from prescreen.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, evaluate_trial
 from prescreen.factbank import NOT_SURE
 from prescreen.planner import Planner, next_question
@@ -117,19 +117,3 @@ def test_nothing_more_about_a_trial_once_it_is_decided(planner, catalog):
     open_trials = [t for t in catalog.trials if evaluate_trial(t, answers).verdict == POSSIBLY_ELIGIBLE]
     wanted = set().union(*(t.facts() for t in open_trials)) | {"sex"}  # sex gates pregnancy questions
     assert set(asked) <= wanted | {"condition", "age"}
-
-
-def test_never_answer_to_time_question(catalog):
-    trial = catalog.trial("NCT06421701")
-    live = next(c for c in trial.criteria if c.id == "exc-live-vaccine")
-    from prescreen.eligibility import evaluate_criterion
-    assert evaluate_criterion(live, {"live_vaccine": True, "live_vaccine_when": NEVER}) == "not_met"
-
-
-def test_related_history_is_asked_as_one_group(planner):
-    answers = {"condition": "sle", "age": 30, "refractory": True, "diagnosis_when": DaysAgo.more_than(400),
-               "sex": "male"}
-    question = planner.next_question(answers)
-    assert question.group is not None and len(question.facts) >= 2
-    group = planner.catalog.groups[question.group]
-    assert set(question.facts) <= set(group.facts)
