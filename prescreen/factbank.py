@@ -29,6 +29,7 @@ OPERATORS = {
 class Option:
     id: str
     label: str
+    synonyms: tuple[str, ...] = ()  # other words a patient may type for this option
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Fact:
     follow_ups: tuple[FollowUp, ...] = ()
     crisis_if_yes: bool = False  # a "yes" must bring crisis-support information at once
     label: str | None = None  # short text for a checklist when asked in a group
+    keywords: tuple[str, ...] = ()  # words that name this item when typed in a checklist answer
 
     def option_ids(self) -> list[str]:
         return [o.id for o in self.options]
@@ -124,7 +126,7 @@ GROUP_FIELDS = {"id", "question", "question_guardian", "why", "facts"}
 
 FACT_FIELDS = {
     "id", "type", "question", "question_guardian", "why", "options", "min", "max",
-    "follow_ups", "crisis_if_yes", "label",
+    "follow_ups", "crisis_if_yes", "label", "keywords",
 }
 
 
@@ -159,6 +161,9 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
         for text_field in ("question", "question_guardian", "why"):
             if not isinstance(item.get(text_field), str) or not item[text_field].strip():
                 raise TrialDataError(name, fact_id, text_field, "missing text")
+        keywords = item.get("keywords", [])
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
+            raise TrialDataError(name, fact_id, "keywords", "must be a list of words")
         options = tuple(_parse_options(name, fact_id, item))
         if item["type"] in ("choice", "choices") and not options:
             raise TrialDataError(name, fact_id, "options", "a choice needs options")
@@ -177,6 +182,7 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
             max=item.get("max"),
             crisis_if_yes=bool(item.get("crisis_if_yes", False)),
             label=item.get("label"),
+            keywords=tuple(item.get("keywords") or ()),
         )
         pending_follow_ups.append((fact_id, item.get("follow_ups") or []))
 
@@ -248,10 +254,13 @@ def _parse_options(name: str, fact_id: str, item: dict):
     for option in item.get("options") or []:
         if not isinstance(option, dict) or not option.get("id") or not option.get("label"):
             raise TrialDataError(name, fact_id, "options", "each option needs an id and a label")
+        synonyms = option.get("synonyms", [])
+        if not isinstance(synonyms, list) or not all(isinstance(w, str) and w.strip() for w in synonyms):
+            raise TrialDataError(name, fact_id, "options.synonyms", f"must be a list of words ({option['id']})")
         if option["id"] in seen:
             raise TrialDataError(name, fact_id, "options", f"duplicate option {option['id']!r}")
         seen.add(option["id"])
-        yield Option(id=str(option["id"]), label=str(option["label"]))
+        yield Option(id=str(option["id"]), label=str(option["label"]), synonyms=tuple(synonyms))
 
 
 def follow_up_triggers(facts: dict[str, Fact]) -> dict[str, list]:

@@ -1,0 +1,288 @@
+"""Turn what a patient typed (or the button they pressed) into a fact's value.
+
+Every parser either returns a value that `Fact.check_answer` accepts, or raises
+AnswerError with a short hint for the patient. Nothing is guessed: an answer that
+could mean two things is asked again, so a wrong fact is never stored.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Iterable
+
+from prescreen.durations import DAYS_PER_UNIT, DaysAgo
+from prescreen.factbank import NOT_SURE, Fact, QuestionGroup
+
+MAX_MESSAGE_CHARS = 500
+CHOICE_PREFIX = "choice:"  # button payloads carry "choice:<option id>" and the like
+
+
+class AnswerError(ValueError):
+    """The message does not answer the question; `hint` says how to answer."""
+
+    def __init__(self, hint: str):
+        super().__init__(hint)
+        self.hint = hint
+
+
+class NeedsDetail(Exception):
+    """The patient said "yes" to a checklist: ask which items apply."""
+
+
+def normalise(text: str) -> str:
+    text = text.lower().replace("’", "'").replace("'", "")
+    text = re.sub(r"[^\w\s/+-]", " ", text)
+    return " ".join(text.split())
+
+
+def _has_phrase(text: str, phrase: str) -> bool:
+    """Whole-word match, so "male" is not found in "female"."""
+    phrase = normalise(phrase)
+    return bool(phrase) and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+
+
+NOT_SURE_PHRASES = (
+    "not sure", "unsure", "dont know", "do not know", "no idea", "cant remember", "cannot remember",
+    "dont remember", "do not remember", "not certain", "maybe", "idk", "no clue", "not that i know",
+    "i forget", "i forgot", "不知道", "不确定", "不清楚", "🤷",
+)
+YES_WORDS = {
+    "yes", "y", "yeah", "yea", "yep", "yup", "sure", "correct", "right", "true", "indeed", "ok", "okay",
+    "affirmative", "是", "是的", "有", "对", "👍",
+}
+NO_WORDS = {"no", "n", "nope", "nah", "never", "none", "false", "negative", "没有", "不是", "不", "否", "无", "👎"}
+NO_PHRASES = ("i dont", "i do not", "i havent", "i have not", "i am not", "im not", "not at all", "i didnt", "i did not",
+              "i wasnt", "i was not", "i hadnt", "i had not")
+YES_PHRASES = ("i have", "i do", "i did", "i am", "im", "i was", "i had", "of course", "i think so")
+
+
+def parse_not_sure(text: str) -> bool:
+    norm = normalise(text)
+    return any(_has_phrase(norm, p) for p in NOT_SURE_PHRASES) or text.strip() in NOT_SURE_PHRASES
+
+
+def parse_yes_no(text: str) -> bool:
+    norm = normalise(text) or text.strip()
+    first = norm.split()[0] if norm.split() else norm
+    if first in YES_WORDS or norm in YES_WORDS:
+        return True
+    if first in NO_WORDS or norm in NO_WORDS or any(norm.startswith(p) for p in NO_PHRASES):
+        return False
+    if any(norm == p or norm.startswith(p + " ") for p in YES_PHRASES):
+        return True
+    raise AnswerError('Please answer "yes", "no" or "I\'m not sure".')
+
+
+UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "a": 1, "an": 1, "couple": 2,
+    "few": 3, "several": 3,
+}
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+
+
+NUMBER_WORDS = {w: n for w, n in UNITS.items() if w not in ("a", "an", "couple", "few", "several")} | TENS
+
+
+def _numbers_in(norm: str) -> list[int]:
+    """Whole numbers in digits or English words ("34", "thirty-four", "one hundred and two")."""
+    found: list[int] = []
+    current: int | None = None
+    for word in norm.replace("-", " ").split():
+        if word in NUMBER_WORDS:
+            current = (current or 0) + NUMBER_WORDS[word]
+        elif word == "hundred" and current is not None:
+            current *= 100
+        elif word == "and" and current is not None:
+            continue
+        else:
+            if current is not None:
+                found.append(current)
+                current = None
+            if word.isdigit():
+                found.append(int(word))
+    if current is not None:
+        found.append(current)
+    return found
+
+
+def parse_number(fact: Fact, text: str) -> int:
+    norm = normalise(text)
+    example = "for example 34" if fact.id == "age" else "for example 3"
+    if re.search(r"\d+[.,]\d", text):
+        raise AnswerError(f"Please type a whole number, {example}.")
+    numbers = _numbers_in(norm)
+    if len(numbers) != 1:
+        raise AnswerError(f"Please type one number, {example}.")
+    value = numbers[0]
+    if not fact.min <= value <= fact.max:
+        raise AnswerError(f"Please type a number from {fact.min} to {fact.max}.")
+    return value
+
+
+def _amount(word: str) -> float | None:
+    if word.isdigit():
+        return float(word)
+    if word in UNITS:
+        return float(UNITS[word])
+    if word in TENS:
+        return float(TENS[word])
+    return None
+
+
+_UNIT_WORD = r"(day|week|month|year)s?"
+_AMOUNT = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|few|several|twenty|thirty)"
+
+
+def parse_time_ago(text: str, today: date) -> DaysAgo:
+    """"2 weeks ago", "last month", "in 2019", "more than 5 years ago" -> a day range."""
+    norm = normalise(text).replace("couple of", "couple").replace("a few", "few")
+    if norm in ("today", "just now", "this morning", "tonight"):
+        return DaysAgo.exactly(0)
+    if norm == "yesterday":
+        return DaysAgo.exactly(1)
+    for phrase, unit in (("last week", 7), ("last month", 30)):
+        if _has_phrase(norm, phrase):
+            return DaysAgo(unit, 2 * unit)
+    if _has_phrase(norm, "this year"):
+        return DaysAgo(0, (today - date(today.year, 1, 1)).days)
+    if _has_phrase(norm, "last year"):
+        return DaysAgo((today - date(today.year - 1, 12, 31)).days, (today - date(today.year - 1, 1, 1)).days)
+
+    years = [int(y) for y in re.findall(r"(?<!\d)(19\d\d|20\d\d)(?!\d)", norm)]
+    if years:
+        if len(years) > 1:
+            raise AnswerError("Please give one year, for example \"in 2019\".")
+        year = years[0]
+        if year > today.year:
+            raise AnswerError("That year is in the future. When was it? For example \"in 2019\" or \"3 months ago\".")
+        end = min(date(year, 12, 31), today)
+        return DaysAgo((today - end).days, (today - date(year, 1, 1)).days)
+
+    spans = re.findall(rf"{_AMOUNT}\s*(?:to|-|or)\s*{_AMOUNT}\s*{_UNIT_WORD}", norm)
+    if spans:
+        low, high, unit = _amount(spans[0][0]), _amount(spans[0][1]), DAYS_PER_UNIT[spans[0][2]]
+        return DaysAgo(min(low, high) * unit, max(low, high) * unit)
+    matches = re.findall(rf"{_AMOUNT}\s*{_UNIT_WORD}", norm)
+    if len(matches) == 1:
+        days = _amount(matches[0][0]) * DAYS_PER_UNIT[matches[0][1]]
+        if re.search(r"\b(more than|over|at least|longer than|more then)\b", norm):
+            return DaysAgo.more_than(days)
+        if re.search(r"\b(less than|under|within|in the last|in the past|fewer than)\b", norm):
+            return DaysAgo(0, days)
+        return DaysAgo.exactly(days)
+    raise AnswerError('Please say how long ago, for example "2 weeks ago", "last month" or "in 2019".')
+
+
+def parse_range_payload(value: str) -> DaysAgo:
+    """A time button's payload: "days:29-90" or "days:91-" (open-ended)."""
+    low, _, high = value.removeprefix("days:").partition("-")
+    return DaysAgo(float(low), float(high) if high else float("inf"))
+
+
+def parse_choice(fact: Fact, text: str) -> str:
+    if text.startswith(CHOICE_PREFIX):
+        option_id = text[len(CHOICE_PREFIX):]
+        if option_id in fact.option_ids():
+            return option_id
+    norm = normalise(text)
+    matched = []
+    for option in fact.options:
+        phrases = (option.id.replace("_", " "), option.label, *option.synonyms)
+        if any(_has_phrase(norm, p) or normalise(p) == norm for p in phrases):
+            matched.append(option.id)
+    if len(matched) == 1:
+        return matched[0]
+    labels = ", ".join(o.label for o in fact.options)
+    if matched:
+        raise AnswerError(f"Please choose just one: {labels}.")
+    raise AnswerError(f"Please choose one of: {labels}.")
+
+
+def parse_answer(fact: Fact, text: str, today: date) -> object:
+    """The value this message gives `fact`, or AnswerError."""
+    check_length(text)
+    if parse_not_sure(text):
+        return NOT_SURE
+    if fact.type == "yes_no":
+        value: object = parse_yes_no(text)
+    elif fact.type == "number":
+        value = parse_number(fact, text)
+    elif fact.type == "choice":
+        value = parse_choice(fact, text)
+    elif fact.type == "time_ago":
+        value = parse_range_payload(text[len(CHOICE_PREFIX):]) if text.startswith(f"{CHOICE_PREFIX}days:") \
+            else parse_time_ago(text, today)
+    else:  # "choices": several options at once
+        value = frozenset(parse_choice(fact, part) for part in re.split(r",|\band\b", text) if part.strip())
+    return fact.check_answer(value)
+
+
+def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str) -> dict[str, object]:
+    """Answers to a checklist: "none", "not sure", item numbers, item words, or one button.
+
+    A typed list is a full answer (the items not named are "no"); one button press
+    marks just that item, so the rest are asked again.
+    """
+    check_length(text)
+    members = list(members)
+    ids = [m.id for m in members]
+    if text.startswith(f"{CHOICE_PREFIX}item:"):
+        item = text.split("item:", 1)[1]
+        if item in ids:
+            return {item: True}
+    if text == f"{CHOICE_PREFIX}none" or _is_none_answer(text):
+        return {f: False for f in ids}
+    if parse_not_sure(text):
+        return {f: NOT_SURE for f in ids}
+    norm = normalise(text)
+    chosen: set[str] = set()
+    if re.fullmatch(r"\d+((\s*(,|and|&|\+)\s*|\s+)\d+)*", norm):  # only item numbers: "1, 3" or "2 and 4"
+        for number in _numbers_in(norm):
+            if not 1 <= number <= len(members):
+                raise AnswerError(f"Please use the numbers 1 to {len(members)}, or say \"none of these\".")
+            chosen.add(ids[number - 1])
+    chosen |= _items_named(norm, members)
+    if chosen:
+        return {f: (f in chosen) for f in ids}
+    try:
+        if parse_yes_no(text):
+            raise NeedsDetail()
+    except AnswerError:
+        pass
+    raise AnswerError('Please tap the ones that apply, type their numbers (for example "1 and 3"), or say "none of these".')
+
+
+def _items_named(norm: str, members: list[Fact]) -> set[str]:
+    """Checklist items named in the text. A match inside another item's longer match
+    does not count: "surgery planned" names the planned surgery, not a past one."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for member in members:
+        for word in (member.label, *member.keywords):
+            phrase = normalise(word or "")
+            for match in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", norm) if phrase else ():
+                spans.setdefault(member.id, []).append(match.span())
+    inside = lambda a, b: b[0] <= a[0] and a[1] <= b[1] and a != b  # noqa: E731
+    return {
+        member for member, own in spans.items()
+        if not all(any(inside(span, other) for m, others in spans.items() if m != member for other in others)
+                   for span in own)
+    }
+
+
+def _is_none_answer(text: str) -> bool:
+    norm = normalise(text)
+    if norm in NO_WORDS or any(_has_phrase(norm, p) for p in ("none of these", "none of them", "nothing", "none")):
+        return True
+    try:
+        return parse_yes_no(text) is False
+    except AnswerError:
+        return False
+
+
+def check_length(text: str) -> None:
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise AnswerError("That message is too long for me. Please answer in a few words.")
+    if not text.strip():
+        raise AnswerError("I didn't get an answer. Please type a few words or tap a button.")
