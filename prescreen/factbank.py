@@ -52,7 +52,7 @@ class Fact:
     max: int | None = None
     follow_ups: tuple[FollowUp, ...] = ()
     crisis_if_yes: bool = False  # a "yes" must bring crisis-support information at once
-    label: str | None = None  # short text for a checklist when asked in a group
+    label: str = ""  # a short name: a checklist item, or a topic the site must still check
     keywords: tuple[str, ...] = ()  # words that name this item when typed in a checklist answer
 
     def option_ids(self) -> list[str]:
@@ -158,7 +158,7 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
             raise TrialDataError(name, fact_id, sorted(unknown)[0], "unknown field")
         if item.get("type") not in OPERATORS:
             raise TrialDataError(name, fact_id, "type", f"must be one of {', '.join(OPERATORS)}")
-        for text_field in ("question", "question_guardian", "why"):
+        for text_field in ("question", "question_guardian", "why", "label"):
             if not isinstance(item.get(text_field), str) or not item[text_field].strip():
                 raise TrialDataError(name, fact_id, text_field, "missing text")
         keywords = item.get("keywords", [])
@@ -181,7 +181,7 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
             min=item.get("min"),
             max=item.get("max"),
             crisis_if_yes=bool(item.get("crisis_if_yes", False)),
-            label=item.get("label"),
+            label=item["label"].strip(),
             keywords=tuple(item.get("keywords") or ()),
         )
         pending_follow_ups.append((fact_id, item.get("follow_ups") or []))
@@ -234,8 +234,6 @@ def _parse_groups(name: str, raw_groups: list, facts: dict[str, Fact]) -> dict[s
                 raise TrialDataError(name, group_id, "facts", f"unknown fact {member!r}")
             if facts[member].type != "yes_no":
                 raise TrialDataError(name, group_id, "facts", f"{member} is not a yes/no fact")
-            if not facts[member].label:
-                raise TrialDataError(name, member, "label", f"needs a short label to be listed in group {group_id}")
             if member in grouped:
                 raise TrialDataError(name, group_id, "facts", f"{member} is already in group {grouped[member]}")
             grouped[member] = group_id

@@ -70,6 +70,10 @@ class Planner:
                 walk(follow_up.when)
         return found
 
+    def rule_values(self, fact_id: str) -> set:
+        """Every value the rules compare this fact with (days, for a time question)."""
+        return self._constants.get(fact_id, set())
+
     def is_askable(self, fact_id: str, answers: Mapping[str, Any]) -> bool:
         """A follow-up is asked only once one of its triggers is surely true."""
         triggers = self._triggers.get(fact_id)
@@ -83,7 +87,7 @@ class Planner:
             return fact.option_ids()
         if fact.type == "choices":
             return [frozenset()] + [frozenset([o]) for o in fact.option_ids()]
-        constants = self._constants.get(fact.id, set())
+        constants = self.rule_values(fact.id)
         if fact.type == "number":
             values = {fact.min, fact.max}
             for c in constants:

@@ -5,6 +5,8 @@ one place. Never "you are eligible": a study "may be a match", the study team de
 """
 from __future__ import annotations
 
+import re
+
 from prescreen.trials import Catalog
 
 
@@ -17,4 +19,100 @@ def welcome_message(catalog: Catalog) -> str:
         "You don't need to give your name to check. "
         "This is not medical advice, and only the study team can decide if you can join. "
         "You can type \"stop\" at any time."
+    )
+
+
+WHO_IS_ANSWERING = "First, who is answering today?"
+WHY_WHO_IS_ANSWERING = "So I can ask the questions the right way, about you or about your child."
+HELPER_NOTE = "Please answer for the person you are helping."
+WHICH_ONES = 'Which ones? Tap each one that applies, or type their numbers, for example "1 and 3".'
+MOVING_ON = "That's OK, let's move on. The study team can check this with you later."
+GOING_BACK = "OK, let's go back. You can change your last answer."
+NOTHING_TO_GO_BACK_TO = "There is no earlier answer to change yet."
+STARTING_OVER = "OK, let's start again from the beginning. Your earlier answers are cleared."
+ASK_YOUR_DOCTOR = (
+    "I can't give medical advice. Please ask your doctor or the study team about this. "
+    "Let's carry on with the questions."
+)
+CRISIS_SUPPORT = (
+    "I'm sorry you are going through this. You are not alone, and help is available now. "
+    "In mainland China, you can call the mental health hotline 12356, or the Beijing "
+    "Psychological Crisis Intervention hotline 010-82951332 (day and night). "
+    "If you might act on these thoughts, call 120 or go to the nearest emergency department now. "
+    "Outside China, call your local emergency number. "
+    "We can carry on with the questions whenever you are ready."
+)
+SMALL_TALK = {
+    "greet": "Hello again. Let's carry on.",
+    "thank": "You're welcome.",
+    "goodbye": 'If you want to stop, type "stop".',
+    "out_of_scope": "Sorry, I can only help check these studies.",
+    "nlu_fallback": "Sorry, I didn't understand that.",
+}
+RESULTS_INTRO = (
+    "Thank you. Here is what your answers suggest for each study. "
+    "This is not a decision: only the study team can decide who can join."
+)
+
+_CRISIS = re.compile(
+    r"\b(kill(ing)? (my|him|her)self|suicid\w*|end(ing)? (my|his|her) life|take (my|his|her) (own )?life|"
+    r"self[- ]?harm\w*|hurt(ing)? (my|him|her)self|(want|wanted) to die|better off dead|don'?t want to (live|be alive))\b|"
+    r"自杀|轻生|不想活",
+    re.IGNORECASE,
+)
+
+
+def mentions_crisis(text: str) -> bool:
+    """Words of suicide or self-harm: crisis support comes first, whatever the question."""
+    return bool(_CRISIS.search(text or ""))
+
+
+def progress_hint(answered: int) -> str | None:
+    if answered in (4, 8, 12, 16):
+        return "Thank you. A few more questions."
+    return None
+
+
+def days(count: int) -> str:
+    """14 -> "2 weeks", 90 -> "3 months", 1825 -> "5 years"."""
+    for unit, size in (("year", 365), ("month", 30), ("week", 7)):
+        if count >= size and count % size == 0:
+            n = count // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{count} day{'s' if count != 1 else ''}"
+
+
+def _where(trial) -> str:
+    return "; ".join(f"{site.name}, {site.city}" for site in trial.sites)
+
+
+def does_not_fit(trial, failed) -> str:
+    first = failed[0].criterion
+    reason = first.plain or f'The study\'s rule says: "{first.text}"'
+    more = f" ({len(failed) - 1} other rule{'s' if len(failed) > 2 else ''} also did not fit.)" if len(failed) > 1 else ""
+    return f"{trial.short_title}: this study does not seem to fit. {reason}{more}"
+
+
+def may_fit(trial, site_checks, unsure_topics) -> str:
+    parts = [f"{trial.short_title}: this study may be a match.", trial.plain_summary, f"Where: {_where(trial)}."]
+    if trial.criteria_incomplete:
+        parts.append("This study has not published its full rules, so the study team will check everything else.")
+    count = len(site_checks)
+    checks = f"The study team still needs to check {count} thing{'s' if count != 1 else ''}, such as tests and medical records"
+    if unsure_topics:
+        checks += f", and what you were not sure about: {', '.join(t.lower() for t in unsure_topics)}"
+    parts.append(checks + ".")
+    return " ".join(parts)
+
+
+def what_next(fits) -> str:
+    if not fits:
+        return (
+            "None of these studies seems to fit right now. Your own doctor can talk with you about other options. "
+            'Thank you for your time. If an answer was wrong, type "go back" or "start over".'
+        )
+    sites = "; ".join(_where(trial) for trial in fits)
+    return (
+        f"What next: the study team can tell you more. The studies that may fit are run at: {sites}. "
+        'Thank you for your time. If an answer was wrong, type "go back" or "start over".'
     )

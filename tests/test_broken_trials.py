@@ -102,7 +102,7 @@ FACT_BREAKAGES = [
      lambda d: d["groups"][3]["facts"].append("cancre")),
     ("group with a non-yes/no fact", "health_history", "facts", "not a yes/no fact",
      lambda d: d["groups"][3]["facts"].append("age")),
-    ("grouped fact without a label", "hiv", "label", "short label",
+    ("fact without a label", "hiv", "label", "missing",
      lambda d: fact(d, "hiv").pop("label")),
 ]
 
