@@ -161,7 +161,7 @@ class Conversation:
     def receive(self, screening: Screening, text: str, intent: str | None, today: date) -> list[Message]:
         """Apply one patient message; return what to say before the next question."""
         if intent == "crisis" or wording.mentions_crisis(text):
-            return [Message(wording.CRISIS_SUPPORT)]
+            return [Message(wording.CRISIS_SUPPORT), Message(wording.CARRY_ON)]
         if intent == "ask_why":
             return [Message(self._why(screening))]
         if intent == "go_back":
@@ -170,7 +170,7 @@ class Conversation:
             screening.clear()
             return [Message(wording.STARTING_OVER)]
         if intent == "medical_question":
-            return [Message(wording.ASK_YOUR_DOCTOR)]
+            return [Message(wording.ASK_YOUR_DOCTOR), Message(wording.CARRY_ON)]
         try:
             check_length(text)
             return self._answer(screening, text, today)
@@ -198,7 +198,7 @@ class Conversation:
             answers = {asking[0]: parse_answer(self.catalog.facts[asking[0]], text, today)}
         screening.record(answers, text[:200])
         crisis = [f for f, v in answers.items() if v is True and self.catalog.facts[f].crisis_if_yes]
-        return [Message(wording.CRISIS_SUPPORT)] if crisis else []
+        return [Message(wording.CRISIS_SUPPORT), Message(wording.CARRY_ON)] if crisis else []
 
     def _why(self, screening: Screening) -> str:
         if not screening.asking or screening.asking == [RESPONDENT]:
@@ -249,13 +249,13 @@ def _payload(result) -> dict:
 def _parse_respondent(text: str) -> str:
     if text.startswith("choice:") and text[7:] in RESPONDENTS:
         return text[7:]
-    norm = text.lower()
-    if re.search(r"\b(child|son|daughter|kid|parent|guardian|mother of|father of|baby|boy|girl)\b", norm):
-        return "guardian"
-    if re.search(r"\b(helping|someone else|friend|relative|wife|husband|partner|mother|father|mom|mum|dad|sister|brother)\b", norm):
+    norm = text.lower().replace("’", "'")
+    family = r"(mother|father|mom|mum|dad|parent|wife|husband|partner|sister|brother|aunt|uncle|grandmother|grandfather|friend)"
+    if re.search(rf"\bmy {family}\b", norm) or re.search(r"\b(helping|someone else|relative|on behalf)\b", norm):
         return "helper"
-    if re.search(r"\b(me|myself|i am the patient|im the patient|i'm the patient|patient|for me|mine|i am|i'm)\b", norm) \
-            or norm.strip() in ("i", "self"):
+    if re.search(r"\b(child|son|daughter|kid|baby|boy|girl|parent|guardian|mother|father|mom|mum|dad)\b", norm):
+        return "guardian"
+    if re.search(r"\b(me|myself|patient|mine|self|i am|i'm|im|i)\b", norm):
         return "self"
     raise AnswerError("Please tap one of the buttons: are you the patient, a parent or guardian, or helping someone?")
 

@@ -30,17 +30,22 @@ MOVING_ON = "That's OK, let's move on. The study team can check this with you la
 GOING_BACK = "OK, let's go back. You can change your last answer."
 NOTHING_TO_GO_BACK_TO = "There is no earlier answer to change yet."
 STARTING_OVER = "OK, let's start again from the beginning. Your earlier answers are cleared."
-ASK_YOUR_DOCTOR = (
-    "I can't give medical advice. Please ask your doctor or the study team about this. "
-    "Let's carry on with the questions."
+ASK_YOUR_DOCTOR = "I can't give medical advice. Please ask your doctor or the study team about this."
+CARRY_ON = "We can carry on with the questions whenever you are ready."
+WHY_IN_GENERAL = (
+    "I ask questions that come from each study's own rules, to see which studies may fit. "
+    "Only the study team can decide who can join."
+)
+STOPPED = (
+    "OK, I've stopped. Nothing has been sent to anyone. "
+    'If you want to check again later, just say "hi".'
 )
 CRISIS_SUPPORT = (
     "I'm sorry you are going through this. You are not alone, and help is available now. "
     "In mainland China, you can call the mental health hotline 12356, or the Beijing "
     "Psychological Crisis Intervention hotline 010-82951332 (day and night). "
     "If you might act on these thoughts, call 120 or go to the nearest emergency department now. "
-    "Outside China, call your local emergency number. "
-    "We can carry on with the questions whenever you are ready."
+    "Outside China, call your local emergency number."
 )
 SMALL_TALK = {
     "greet": "Hello again. Let's carry on.",

@@ -1,0 +1,192 @@
+"""The screening conversation, turn by turn, through the core (no Rasa)."""
+from datetime import date
+
+import pytest
+
+from prescreen import wording
+from prescreen.conversation import MAX_TRIES, RESPONDENT, Conversation, Screening
+from prescreen.factbank import NOT_SURE
+
+TODAY = date(2026, 11, 23)
+FORBIDDEN = ("you are eligible", "you're eligible", "you qualify", "you will be accepted", "guaranteed")
+
+
+@pytest.fixture(scope="module")
+def conversation(planner):
+    return Conversation(planner)
+
+
+def chat(conversation, replies, screening=None, intents=None):
+    """Play replies against the questions; return the screening and the transcript."""
+    screening = screening or Screening()
+    transcript = []
+    intents = intents or {}
+    for i, reply in enumerate(replies):
+        question = conversation.ask(screening)
+        assert question is not None, f"no question left for reply {reply!r}"
+        transcript.append(("bot", question.text, question.buttons))
+        transcript.append(("you", reply, None))
+        for message in conversation.receive(screening, reply, intents.get(i), TODAY):
+            transcript.append(("bot", message.text, message.buttons))
+    return screening, transcript
+
+
+def texts(transcript):
+    return [text for who, text, _ in transcript if who == "bot" and text]
+
+
+def test_first_question_is_who_is_answering(conversation):
+    screening = Screening()
+    message = conversation.ask(screening)
+    assert message.text == wording.WHO_IS_ANSWERING
+    assert [b["payload"] for b in message.buttons] == ["choice:self", "choice:guardian", "choice:helper"]
+    assert screening.asking == [RESPONDENT]
+
+
+def test_parent_gets_questions_about_your_child(conversation):
+    screening, transcript = chat(conversation, ["I'm her mother", "lupus"])
+    assert screening.respondent == "guardian"
+    assert all("your child" in t.lower() for t in texts(transcript)[1:3])
+
+
+def test_every_closed_question_has_buttons_including_not_sure(conversation):
+    screening = Screening(respondent="self")
+    for _ in range(20):
+        message = conversation.ask(screening)
+        if message is None:
+            break
+        titles = [b["title"] for b in message.buttons]
+        assert "I'm not sure" in titles
+        fact = conversation.catalog.facts.get(screening.asking[0])
+        if fact is not None and fact.type != "number":
+            assert len(titles) >= 3
+        conversation.receive(screening, "not sure", None, TODAY)
+    assert conversation.ask(screening) is None
+
+
+def answer_everything(conversation, screening, by_fact, otherwise="no"):
+    """Answer each question from `by_fact`, checklists with "none of these"."""
+    for _ in range(40):
+        message = conversation.ask(screening)
+        if message is None:
+            return screening
+        reply = "none of these" if screening.group else by_fact.get(screening.asking[0], otherwise)
+        conversation.receive(screening, reply, None, TODAY)
+    raise AssertionError("the screening never ended")
+
+
+@pytest.mark.parametrize("who", ["me", "I'm her mother", "my son", "I am helping my dad"])
+def test_who_is_answering(conversation, who):
+    screening, _ = chat(conversation, [who])
+    assert screening.respondent == {"me": "self", "my son": "guardian", "I am helping my dad": "helper"}.get(who, "guardian")
+
+
+def test_full_screening_for_a_patient_who_may_fit_several_trials(conversation):
+    screening = answer_everything(conversation, Screening(), {
+        RESPONDENT: "me", "condition": "lupus", "refractory": "yes", "age": "34",
+        "diagnosis_when": "more than 2 years ago", "sex": "female",
+    })
+    assert len(screening.history) <= 15
+    messages = conversation.results(screening)
+    payload = next(m.custom for m in messages if m.custom)
+    verdicts = {r["trial_id"]: r["verdict"] for r in payload["results"]}
+    assert set(verdicts.values()) == {"possibly_eligible"}
+    assert len(verdicts) == 5
+    for result in payload["results"]:
+        assert {c["status"] for c in result["criteria"]} <= {"met", "not_met", "unknown", "verify_site"}
+    all_text = " ".join(m.text or "" for m in messages).lower()
+    assert "may be a match" in all_text
+    assert not any(phrase in all_text for phrase in FORBIDDEN)
+    assert "only the study team can decide" in all_text
+    assert screening.answers["age"] == {"value": 34, "said": "34"}
+
+
+def test_wrong_disease_is_told_at_once(conversation):
+    screening, _ = chat(conversation, ["me", "rheumatoid arthritis"])
+    assert conversation.ask(screening) is None
+    messages = conversation.results(screening)
+    payload = next(m.custom for m in messages if m.custom)
+    assert {r["verdict"] for r in payload["results"]} == {"not_eligible"}
+    assert "does not seem to fit" in messages[1].text
+
+
+def test_why_explains_and_keeps_the_question(conversation):
+    screening, transcript = chat(conversation, ["me", "why do you ask?"], intents={1: "ask_why"})
+    assert conversation.catalog.facts["condition"].why in texts(transcript)
+    assert screening.asking == ["condition"] and "condition" not in screening.answers
+
+
+def test_go_back_changes_the_previous_answer_and_verdicts_follow(conversation):
+    screening, _ = chat(conversation, ["me", "lupus", "no"])
+    assert conversation.ask(screening) is None  # not refractory: every study is out
+    assert conversation.receive(screening, "go back", "go_back", TODAY)[0].text == wording.GOING_BACK
+    screening, transcript = chat(conversation, ["yes"], screening)
+    assert screening.values()["refractory"] is True
+    assert conversation.ask(screening) is not None  # studies are open again
+
+
+def test_start_over_clears_everything(conversation):
+    screening, _ = chat(conversation, ["me", "lupus", "start over"], intents={2: "start_over"})
+    assert screening.answers == {} and screening.respondent is None
+
+
+@pytest.mark.parametrize("bad", ["0", "150", "abc", "🙂🙂", "x" * 5000])
+def test_bad_age_is_asked_again_then_recorded_as_not_sure(conversation, bad):
+    screening, transcript = chat(conversation, ["me", "lupus", "yes", bad])
+    assert "age" not in screening.answers and screening.asking == ["age"]
+    for _ in range(MAX_TRIES - 1):
+        screening, transcript = chat(conversation, [bad], screening)
+    assert screening.answers["age"]["value"] == NOT_SURE
+    assert wording.MOVING_ON in texts(transcript)
+
+
+def test_long_message_gets_a_clear_answer(conversation):
+    screening, transcript = chat(conversation, ["me", "a" * 5000])
+    assert "too long" in texts(transcript)[-1]
+
+
+def test_crisis_disclosure_gets_support_at_once_and_the_screening_continues(conversation):
+    screening, transcript = chat(conversation, ["me", "I want to kill myself"])
+    assert wording.CRISIS_SUPPORT in texts(transcript)
+    assert screening.asking == ["condition"] and "condition" not in screening.answers
+    assert conversation.ask(screening) is not None
+
+
+def test_yes_to_the_suicidal_thoughts_question_brings_crisis_support(conversation):
+    screening = Screening(respondent="self")
+    screening.asking = ["suicidal_thoughts"]
+    messages = conversation.receive(screening, "yes", None, TODAY)
+    assert [m.text for m in messages] == [wording.CRISIS_SUPPORT, wording.CARRY_ON]
+    assert screening.values()["suicidal_thoughts"] is True
+
+
+def test_medical_question_is_referred_to_the_doctor(conversation):
+    screening, transcript = chat(conversation, ["me", "should I stop my steroids?"], intents={1: "medical_question"})
+    assert wording.ASK_YOUR_DOCTOR in texts(transcript)
+    assert "condition" not in screening.answers
+
+
+def test_checklist_item_button_marks_one_and_asks_again(conversation):
+    screening, _ = chat(conversation, ["me", "lupus", "yes", "34", "3 years ago", "male"])
+    message = conversation.ask(screening)
+    assert screening.group == "cell_therapies_and_transplants"
+    conversation.receive(screening, "choice:item:transplant", None, TODAY)
+    assert screening.values()["transplant"] is True
+    assert "prior_car_t" not in screening.answers
+
+
+def test_time_question_buttons_decide_exactly(conversation):
+    screening = Screening(respondent="self")
+    screening.answers = {"live_vaccine": {"value": True, "said": "yes"}}
+    screening.asking = ["live_vaccine_when"]
+    buttons = conversation._buttons(conversation.catalog.facts["live_vaccine_when"])
+    assert [b["title"] for b in buttons] == ["In the last 4 weeks", "More than 4 weeks ago", "I'm not sure"]
+
+
+def test_state_round_trips_through_json(conversation):
+    import json
+
+    screening, _ = chat(conversation, ["me", "lupus", "yes", "34", "in 2019"])
+    again = Screening.from_json(json.loads(json.dumps(screening.to_json())))
+    assert again.values() == screening.values()
+    assert again.history == screening.history
