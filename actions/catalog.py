@@ -2,10 +2,11 @@
 import os
 from pathlib import Path
 
+from prescreen.conversation import Conversation
 from prescreen.planner import Planner
 from prescreen.trials import load_catalog
 
 TRIALS_DIR = Path(os.environ.get("PRESCREEN_TRIALS_DIR", Path(__file__).resolve().parent.parent / "trials"))
 
 CATALOG = load_catalog(TRIALS_DIR)
-PLANNER = Planner(CATALOG)
+CONVERSATION = Conversation(Planner(CATALOG))

@@ -121,3 +121,6 @@ def what_next(fits) -> str:
         f"What next: the study team can tell you more. The studies that may fit are run at: {sites}. "
         'Thank you for your time. If an answer was wrong, type "go back" or "start over".'
     )
+
+
+NOT_SCREENING_NOW = 'To check the studies again, say "hi". To change an answer, say "go back".'
