@@ -162,6 +162,10 @@ class Conversation:
         """Apply one patient message; return what to say before the next question."""
         if intent == "crisis" or wording.mentions_crisis(text):
             return [Message(wording.CRISIS_SUPPORT), Message(wording.CARRY_ON)]
+        try:
+            check_length(text)
+        except AnswerError as error:
+            return [Message(error.hint)]
         if intent == "ask_why":
             return [Message(self._why(screening))]
         if intent == "go_back":
@@ -172,7 +176,6 @@ class Conversation:
         if intent == "medical_question":
             return [Message(wording.ASK_YOUR_DOCTOR), Message(wording.CARRY_ON)]
         try:
-            check_length(text)
             return self._answer(screening, text, today)
         except NeedsDetail:
             return [Message(wording.WHICH_ONES)]

@@ -130,7 +130,7 @@ def test_start_over_clears_everything(conversation):
     assert screening.answers == {} and screening.respondent is None
 
 
-@pytest.mark.parametrize("bad", ["0", "150", "abc", "🙂🙂", "x" * 5000])
+@pytest.mark.parametrize("bad", ["0", "150", "abc", "🙂🙂"])
 def test_bad_age_is_asked_again_then_recorded_as_not_sure(conversation, bad):
     screening, transcript = chat(conversation, ["me", "lupus", "yes", bad])
     assert "age" not in screening.answers and screening.asking == ["age"]
