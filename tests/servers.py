@@ -1,0 +1,100 @@
+"""Start the real action server and Rasa server on loopback for a test, and stop them."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "current.tar.gz"
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Assistant:
+    """Both servers, with their own ports, tracker database and log files."""
+
+    def __init__(self, workdir: Path):
+        if not MODEL.exists():
+            raise RuntimeError(f"{MODEL} is missing: run `make test` (it trains the model first)")
+        self.workdir = workdir
+        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.endpoints = workdir / "endpoints.yml"
+        self.endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
+            "tracker_store:\n  type: rasa_addons.tracker_store.UrlSQLTrackerStore\n"
+        )
+        self.env = {
+            **os.environ,
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SANIC_HOST": "127.0.0.1",
+            "TRACKER_DB_URL": f"sqlite:///{workdir / 'tracker.db'}",
+            "PYTHONPATH": str(ROOT),
+        }
+        self.actions = self.rasa = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = open(self.workdir / f"{name}.log", "ab")
+        return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def start_actions(self) -> None:
+        self.actions = self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                                               "--port", str(self.actions_port)])
+        self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
+
+    def start_rasa(self) -> None:
+        self.rasa = self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--interface", "127.0.0.1",
+                                         "--port", str(self.rasa_port), "--model", str(MODEL),
+                                         "--endpoints", str(self.endpoints),
+                                         "--credentials", str(ROOT / "credentials.yml")])
+        self._wait(self.url + "/", self.rasa, "Rasa server")
+
+    def _wait(self, url: str, process: subprocess.Popen, name: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited early; see {self.workdir}")
+            try:
+                if requests.get(url, timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{name} did not answer within {timeout}s; see {self.workdir}")
+
+    @staticmethod
+    def _stop(process: subprocess.Popen | None) -> None:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop_rasa(self) -> None:
+        self._stop(self.rasa)
+
+    def stop(self) -> None:
+        self._stop(self.rasa)
+        self._stop(self.actions)
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        response = requests.post(self.url + "/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                                 timeout=60)
+        response.raise_for_status()
+        return response.json()

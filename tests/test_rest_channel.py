@@ -1,0 +1,85 @@
+"""Whole screenings through the REST channel, against the real servers."""
+import pytest
+
+from servers import Assistant
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    servers = Assistant(tmp_path_factory.mktemp("assistant"))
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop()
+
+
+ANSWERS = [  # (words in the question, reply)
+    ("who is answering", "me"),
+    ("which illness", "lupus"),
+    ("still active", "yes"),
+    ("how old", "thirty-four"),
+    ("what sex", "female"),
+    ("first tell you", "more than 3 years ago"),
+    ("ending your life", "no"),
+]
+
+
+def reply_to(messages):
+    last = [m for m in messages if m.get("text")][-1]
+    text = last["text"].lower()
+    titles = [b["title"] for b in last.get("buttons", [])]
+    if "None of these" in titles:
+        return "none of these"
+    for words, reply in ANSWERS:
+        if words in text:
+            return reply
+    return "no"
+
+
+def screen(assistant, sender, first="hello", limit=30):
+    messages = assistant.say(sender, first)
+    for _ in range(limit):
+        results = [m["custom"] for m in messages if "custom" in m]
+        if results:
+            return messages, results[0]
+        messages = assistant.say(sender, reply_to(messages))
+    raise AssertionError(f"no results after {limit} messages: {messages}")
+
+
+def test_full_screening_reaches_results_for_every_trial(assistant):
+    messages, payload = screen(assistant, "rest-patient-1")
+    verdicts = {r["trial_id"]: r["verdict"] for r in payload["results"]}
+    assert len(verdicts) == 5 and set(verdicts.values()) == {"possibly_eligible"}
+    for result in payload["results"]:
+        assert result["criteria"] and {c["status"] for c in result["criteria"]} <= {
+            "met", "not_met", "unknown", "verify_site"}
+    texts = " ".join(m.get("text", "") for m in messages).lower()
+    assert "may be a match" in texts and "you are eligible" not in texts
+
+
+def test_buttons_are_sent_with_payloads(assistant):
+    messages = assistant.say("rest-patient-2", "hi")
+    buttons = [b for m in messages for b in m.get("buttons", [])]
+    assert {"title": "I am the patient", "payload": '/inform{"choice": "self"}'} in buttons
+    messages = assistant.say("rest-patient-2", '/inform{"choice": "guardian"}')
+    assert "your child" in messages[-1]["text"]
+
+
+def test_a_conversation_resumes_after_rasa_restarts(assistant):
+    sender = "rest-patient-restart"
+    assistant.say(sender, "hello")
+    assistant.say(sender, "my daughter")
+    before = assistant.say(sender, "lupus")
+    assert "your child" in before[-1]["text"]
+    assistant.stop_rasa()
+    assistant.start_rasa()
+    after = assistant.say(sender, "yes")  # answers the question asked before the restart
+    assert "how old is your child" in after[-1]["text"].lower()
+
+
+def test_stop_ends_the_screening(assistant):
+    assistant.say("rest-patient-3", "hello")
+    messages = assistant.say("rest-patient-3", "stop")
+    assert "I've stopped" in messages[-1]["text"]
