@@ -199,9 +199,25 @@ class Conversation:
             answers = parse_group_answer(group, [self.catalog.facts[f] for f in asking], text)
         else:
             answers = {asking[0]: parse_answer(self.catalog.facts[asking[0]], text, today)}
-        screening.record(answers, text[:200])
+        screening.record(answers, self._said(text, asking))
         crisis = [f for f, v in answers.items() if v is True and self.catalog.facts[f].crisis_if_yes]
         return [Message(wording.CRISIS_SUPPORT), Message(wording.CARRY_ON)] if crisis else []
+
+    def _said(self, text: str, asking: list[str]) -> str:
+        """The patient's own words, or the words of the button they tapped."""
+        if not text.startswith("choice:"):
+            return text[:200]
+        choice = text[len("choice:"):]
+        if choice == "none":
+            return "None of these"
+        if choice.startswith("item:") and choice[5:] in self.catalog.facts:
+            return self.catalog.facts[choice[5:]].label
+        fact = self.catalog.facts[asking[0]]
+        if choice.startswith("days:"):
+            low, _, high = choice[5:].partition("-")
+            labels = {f"{lo}-{hi}": label for label, lo, hi in self._time_ranges(fact.id)}
+            return labels.get(f"{low}-{high}", choice)
+        return next((o.label for o in fact.options if o.id == choice), choice)
 
     def _why(self, screening: Screening) -> str:
         if not screening.asking or screening.asking == [RESPONDENT]:

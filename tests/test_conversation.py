@@ -5,6 +5,7 @@ import pytest
 
 from prescreen import wording
 from prescreen.conversation import MAX_TRIES, RESPONDENT, Conversation, Screening
+from prescreen.eligibility import evaluate_criterion
 from prescreen.factbank import NOT_SURE
 
 TODAY = date(2026, 11, 23)
@@ -172,6 +173,7 @@ def test_checklist_item_button_marks_one_and_asks_again(conversation):
     assert screening.group == "cell_therapies_and_transplants"
     conversation.receive(screening, "choice:item:transplant", None, TODAY)
     assert screening.values()["transplant"] is True
+    assert screening.answers["transplant"]["said"] == "An organ, stem cell or bone marrow transplant"
     assert "prior_car_t" not in screening.answers
 
 
@@ -181,6 +183,10 @@ def test_time_question_buttons_decide_exactly(conversation):
     screening.asking = ["live_vaccine_when"]
     buttons = conversation._buttons(conversation.catalog.facts["live_vaccine_when"])
     assert [b["title"] for b in buttons] == ["In the last 4 weeks", "More than 4 weeks ago", "I'm not sure"]
+    conversation.receive(screening, buttons[1]["payload"], None, TODAY)
+    assert screening.answers["live_vaccine_when"]["said"] == "More than 4 weeks ago"
+    live = next(c for c in conversation.catalog.trial("NCT06421701").criteria if c.id == "exc-live-vaccine")
+    assert evaluate_criterion(live, screening.values()) == "not_met"
 
 
 def test_state_round_trips_through_json(conversation):
