@@ -83,3 +83,15 @@ def test_stop_ends_the_screening(assistant):
     assistant.say("rest-patient-3", "hello")
     messages = assistant.say("rest-patient-3", "stop")
     assert "I've stopped" in messages[-1]["text"]
+
+
+def test_go_back_after_the_results_reopens_the_last_question(assistant):
+    sender = "rest-patient-4"
+    assistant.say(sender, "hello")
+    assistant.say(sender, "me")
+    results = assistant.say(sender, "rheumatoid arthritis")
+    assert any("custom" in m for m in results)
+    messages = assistant.say(sender, "go back")
+    assert "Which illness" in messages[-1]["text"]
+    messages = assistant.say(sender, "lupus")
+    assert "still active" in messages[-1]["text"]
