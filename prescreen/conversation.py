@@ -22,6 +22,14 @@ RESPONDENT = "respondent"  # the question before any fact: who is answering
 RESPONDENTS = {"self": "I am the patient", "guardian": "I'm a parent or guardian", "helper": "I'm helping someone else"}
 MAX_TRIES = 2  # after this many unclear replies to one question, record "not sure" and move on
 
+# A command intent counts only if the message has a word of that command: NLU that
+# takes an answer for "go back" would otherwise throw the answer away.
+COMMAND_WORDS = {
+    "ask_why": re.compile(r"why|what for|reason|relevant|matter|need (that|to know)|want to know|got to do|为什么", re.I),
+    "go_back": re.compile(r"back|change|mistake|wrong|undo|fix|previous|oops|返回", re.I),
+    "start_over": re.compile(r"start|restart|again|reset|beginning|scratch|redo|new|重新", re.I),
+}
+
 
 @dataclass
 class Message:
@@ -166,6 +174,8 @@ class Conversation:
             check_length(text)
         except AnswerError as error:
             return [Message(error.hint)]
+        if intent in COMMAND_WORDS and not COMMAND_WORDS[intent].search(text):
+            intent = None
         if intent == "ask_why":
             return [Message(self._why(screening))]
         if intent == "go_back":
@@ -173,13 +183,13 @@ class Conversation:
         if intent == "start_over":
             screening.clear()
             return [Message(wording.STARTING_OVER)]
-        if intent == "medical_question":
-            return [Message(wording.ASK_YOUR_DOCTOR), Message(wording.CARRY_ON)]
         try:
             return self._answer(screening, text, today)
         except NeedsDetail:
             return [Message(wording.WHICH_ONES)]
         except AnswerError as error:
+            if intent == "medical_question":
+                return [Message(wording.ASK_YOUR_DOCTOR), Message(wording.CARRY_ON)]
             if intent in wording.SMALL_TALK:
                 return [Message(wording.SMALL_TALK[intent])]
             screening.tries += 1

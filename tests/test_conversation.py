@@ -196,3 +196,15 @@ def test_state_round_trips_through_json(conversation):
     again = Screening.from_json(json.loads(json.dumps(screening.to_json())))
     assert again.values() == screening.values()
     assert again.history == screening.history
+
+
+def test_a_command_intent_without_its_words_is_taken_as_an_answer(conversation):
+    """If NLU mistakes "lupus" for "go back", the answer still counts."""
+    screening, transcript = chat(conversation, ["me", "lupus"], intents={1: "go_back"})
+    assert screening.values()["condition"] == "sle"
+    assert wording.GOING_BACK not in texts(transcript)
+
+
+def test_an_answer_classified_as_a_medical_question_still_counts(conversation):
+    screening, transcript = chat(conversation, ["me", "I have lupus"], intents={1: "medical_question"})
+    assert screening.values()["condition"] == "sle"
