@@ -1,0 +1,123 @@
+"""How a summary reaches a site: signed webhook, email, or a local outbox folder.
+
+Configured by environment, per trial (never in code):
+  DELIVERY_<TRIAL>_WEBHOOK_URL     https://... (plain http only for localhost)
+  DELIVERY_<TRIAL>_WEBHOOK_SECRET  HMAC-SHA256 key for the X-Prescreen-Signature header
+  the site contact's email in the trial file, sent through SMTP_HOST / SMTP_PORT /
+  SMTP_USER / SMTP_PASSWORD / SMTP_FROM
+<TRIAL> is the trial id in capitals with other characters as "_". With neither
+configured, the summary is written to PRESCREEN_OUTBOX_DIR (default var/outbox).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlparse
+
+import requests
+
+from prescreen.trials import Site, Trial
+
+DEFAULT_OUTBOX_DIR = "var/outbox"
+WEBHOOK_TIMEOUT_SECONDS = 10
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+class DeliveryError(Exception):
+    """A delivery that did not happen this time; the relay will try again."""
+
+
+@dataclass(frozen=True)
+class Channel:
+    kind: str  # webhook | email | local
+    target: str  # URL, email address, or folder
+    secret_setting: str | None = None  # name of the variable holding the webhook key
+
+
+def trial_key(trial_id: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", trial_id.upper())
+
+
+def check_webhook_url(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme == "https" and parsed.hostname:
+        return url
+    if parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS:
+        return url
+    raise ValueError(f"webhook URL must use https (plain http only for localhost): {url!r}")
+
+
+def channels_for(trial: Trial, site: Site, env: Mapping[str, str] | None = None) -> list[Channel]:
+    env = os.environ if env is None else env
+    key = trial_key(trial.id)
+    channels = []
+    url = env.get(f"DELIVERY_{key}_WEBHOOK_URL")
+    if url:
+        channels.append(Channel("webhook", check_webhook_url(url), f"DELIVERY_{key}_WEBHOOK_SECRET"))
+    email = site.contact.resolved(env).get("email")
+    if email and env.get("SMTP_HOST"):
+        channels.append(Channel("email", email))
+    if not channels:
+        channels.append(Channel("local", env.get("PRESCREEN_OUTBOX_DIR") or DEFAULT_OUTBOX_DIR))
+    return channels
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def send_webhook(url: str, secret: str, body: bytes, idempotency_key: str) -> None:
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": idempotency_key,
+        "X-Prescreen-Signature": sign(secret, body),
+    }
+    try:
+        response = requests.post(check_webhook_url(url), data=body, headers=headers,
+                                 timeout=WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise DeliveryError(f"webhook unreachable: {exc.__class__.__name__}") from exc
+    if not 200 <= response.status_code < 300:
+        raise DeliveryError(f"webhook answered {response.status_code}")
+
+
+def send_email(env: Mapping[str, str], to: str, subject: str, text: str, html: str, idempotency_key: str) -> None:
+    message = EmailMessage()
+    message["From"] = env.get("SMTP_FROM") or "prescreen@localhost"
+    message["To"] = to
+    message["Subject"] = subject
+    # The same Message-ID on every retry lets the site's mail system drop duplicates.
+    message["Message-ID"] = f"<{idempotency_key}@prescreen>"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    try:
+        with smtplib.SMTP(env["SMTP_HOST"], int(env.get("SMTP_PORT") or 25), timeout=20) as smtp:
+            smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if env.get("SMTP_USER"):
+                smtp.login(env["SMTP_USER"], env.get("SMTP_PASSWORD", ""))
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"email not sent: {exc.__class__.__name__}") from exc
+
+
+def write_local(folder: str, handoff_id: str, text: str, html: str, payload: dict) -> None:
+    """Write the summary files; the same handoff always lands in the same files."""
+    directory = Path(folder)
+    directory.mkdir(parents=True, exist_ok=True)
+    for suffix, content in ((".txt", text), (".html", html), (".json", json.dumps(payload, ensure_ascii=False, indent=2))):
+        final = directory / f"{handoff_id}{suffix}"
+        partial = directory / f".{handoff_id}{suffix}.partial"
+        partial.write_text(content, encoding="utf-8")
+        partial.replace(final)  # atomic: a reader never sees half a file

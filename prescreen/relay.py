@@ -1,0 +1,134 @@
+"""Deliver the outbox: `python -m prescreen.relay` (started by `make run`).
+
+Each due row is claimed for a short lease, sent, then marked delivered. A failure is
+retried with exponential backoff. A relay killed mid-delivery leaves the claim to
+expire, and the next run sends again with the same idempotency key, so the site can
+drop the duplicate (webhook: Idempotency-Key header; email: Message-ID).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from datetime import datetime, timedelta
+from typing import Callable, Mapping
+
+from sqlalchemy import and_, or_, select
+
+from prescreen.delivery import DeliveryError, send_email, send_webhook, write_local
+from prescreen.storage import Database, OutboxRecord, utcnow
+
+log = logging.getLogger("prescreen.relay")
+
+BACKOFF_BASE_SECONDS = 5.0
+BACKOFF_MAX_SECONDS = 3600.0
+MAX_ATTEMPTS = 20  # about a day of retries; after that the row is "failed" and stays visible to staff
+LEASE_SECONDS = float(os.environ.get("RELAY_LEASE_SECONDS", "60"))  # longer than any one delivery can take
+
+
+class Relay:
+    def __init__(self, db: Database, env: Mapping[str, str] | None = None,
+                 clock: Callable[[], datetime] = utcnow, backoff_base: float = BACKOFF_BASE_SECONDS):
+        self.db = db
+        self.env = os.environ if env is None else env
+        self.clock = clock
+        self.backoff_base = backoff_base
+
+    def run_once(self) -> int:
+        """Try every due delivery once; return how many were delivered."""
+        delivered = 0
+        for row_id in self._claim_due():
+            delivered += self._deliver(row_id)
+        return delivered
+
+    def _claim_due(self) -> list[int]:
+        now = self.clock()
+        with self.db.transaction() as session:
+            due = session.scalars(
+                select(OutboxRecord).where(or_(
+                    and_(OutboxRecord.status == "pending", OutboxRecord.next_attempt_at <= now),
+                    and_(OutboxRecord.status == "sending", OutboxRecord.claimed_until <= now),  # a dead relay's claim
+                )).order_by(OutboxRecord.id).limit(50).with_for_update(skip_locked=True)
+            ).all()
+            for row in due:
+                row.status, row.claimed_until = "sending", now + timedelta(seconds=LEASE_SECONDS)
+            return [row.id for row in due]
+
+    def _deliver(self, row_id: int) -> int:
+        with self.db.transaction() as session:
+            row = session.get(OutboxRecord, row_id)
+            if row is None:  # erased at the patient's request since it was claimed
+                return 0
+            handoff = row.handoff
+            channel, target, key, secret_setting = row.channel, row.target, row.idempotency_key, row.secret_setting
+            text, html, payload = handoff.summary_text, handoff.summary_html, handoff.payload
+            subject = f"Pre-screening: a patient for {handoff.trial_id} ({handoff.site_name})"
+            handoff_id = handoff.id
+        try:
+            if channel == "webhook":
+                secret = self.env.get(secret_setting or "")
+                if not secret:
+                    raise DeliveryError(f"{secret_setting} is not set: webhooks are always signed")
+                send_webhook(target, secret, json.dumps(payload, ensure_ascii=False).encode(), key)
+            elif channel == "email":
+                send_email(self.env, target, subject, text, html, key)
+            else:
+                write_local(target, handoff_id, text, html, payload)
+        except (DeliveryError, OSError) as error:
+            self._failed(row_id, str(error))
+            return 0
+        with self.db.transaction() as session:
+            row = session.get(OutboxRecord, row_id)
+            row.status, row.delivered_at, row.claimed_until, row.last_error = "delivered", self.clock(), None, None
+            row.attempts += 1
+            self.db.audit(session, "relay", "delivered", f"handoff:{handoff_id}", channel)
+        log.info("delivered handoff %s by %s", handoff_id, channel)
+        return 1
+
+    def _failed(self, row_id: int, error: str) -> None:
+        with self.db.transaction() as session:
+            row = session.get(OutboxRecord, row_id)
+            row.attempts += 1
+            row.last_error = error
+            row.claimed_until = None
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = "failed"
+            else:
+                delay = min(self.backoff_base * 2 ** (row.attempts - 1), BACKOFF_MAX_SECONDS)
+                row.status, row.next_attempt_at = "pending", self.clock() + timedelta(seconds=delay)
+            self.db.audit(session, "relay", "delivery_failed", f"handoff:{row.handoff_id}", error, success=False)
+        log.warning("delivery %s failed (%s); attempt %s", row_id, error, row.attempts)
+
+    def run_forever(self, poll_seconds: float = 2.0) -> None:
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        while not stopping:
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - a broken row or a lost database must not end the relay
+                log.exception("relay pass failed; trying again")
+            time.sleep(poll_seconds)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    db = Database()
+    db.create_schema()
+    poll = float(os.environ.get("RELAY_POLL_SECONDS", "2"))
+    backoff = float(os.environ.get("RELAY_BACKOFF_SECONDS", BACKOFF_BASE_SECONDS))
+    log.info("relay started")
+    Relay(db, backoff_base=backoff).run_forever(poll)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

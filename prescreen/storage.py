@@ -1,0 +1,189 @@
+"""Screenings, answers, results, consent, handoffs, the delivery outbox and the audit log.
+
+SQLAlchemy 1.4 in the 2.0 style. No engine exists until `Database(url)` is made, and
+`create_schema()` is safe to run at every start. SQLite file by default, PostgreSQL
+by URL (`PRESCREEN_DB_URL`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, declarative_base, relationship, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+DEFAULT_URL = "sqlite:///var/prescreen.db"
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) too."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class ScreeningRecord(Base):
+    __tablename__ = "screenings"
+    id = Column(String(32), primary_key=True, default=new_id)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    respondent = Column(String(16))
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    answers = relationship("AnswerRecord", cascade="all, delete-orphan", back_populates="screening")
+    results = relationship("TrialResultRecord", cascade="all, delete-orphan", back_populates="screening")
+
+
+class AnswerRecord(Base):
+    __tablename__ = "answers"
+    id = Column(Integer, primary_key=True)
+    screening_id = Column(String(32), ForeignKey("screenings.id", ondelete="CASCADE"), nullable=False, index=True)
+    fact = Column(String(64), nullable=False)
+    value = Column(JSON, nullable=True)  # the stored (encoded) value the rules read
+    said = Column(Text, nullable=False, default="")  # the patient's own words
+    screening = relationship("ScreeningRecord", back_populates="answers")
+    __table_args__ = (UniqueConstraint("screening_id", "fact"),)
+
+
+class TrialResultRecord(Base):
+    __tablename__ = "trial_results"
+    id = Column(Integer, primary_key=True)
+    screening_id = Column(String(32), ForeignKey("screenings.id", ondelete="CASCADE"), nullable=False, index=True)
+    trial_id = Column(String(64), nullable=False)
+    verdict = Column(String(32), nullable=False)
+    criteria = Column(JSON, nullable=False)  # [{"id", "kind", "status", "text"}] for every criterion
+    screening = relationship("ScreeningRecord", back_populates="results")
+    __table_args__ = (UniqueConstraint("screening_id", "trial_id"),)
+
+
+class ConsentRecord(Base):
+    __tablename__ = "consents"
+    id = Column(Integer, primary_key=True)
+    screening_id = Column(String(32), ForeignKey("screenings.id", ondelete="CASCADE"), nullable=False, index=True)
+    conversation_id = Column(String(255), nullable=False)
+    trial_id = Column(String(64), nullable=False)
+    version = Column(String(32), nullable=False)
+    text = Column(Text, nullable=False)  # exactly what the patient agreed to
+    accepted_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class HandoffRecord(Base):
+    __tablename__ = "handoffs"
+    id = Column(String(32), primary_key=True, default=new_id)
+    screening_id = Column(String(32), ForeignKey("screenings.id", ondelete="CASCADE"), nullable=False, index=True)
+    consent_id = Column(Integer, ForeignKey("consents.id", ondelete="CASCADE"), nullable=False)
+    trial_id = Column(String(64), nullable=False)
+    site_name = Column(String(255), nullable=False)
+    contact_name = Column(String(200), nullable=False)
+    contact_phone = Column(String(40))
+    contact_email = Column(String(254))
+    preferred_time = Column(String(100))
+    language = Column(String(50))
+    summary_html = Column(Text, nullable=False)
+    summary_text = Column(Text, nullable=False)
+    payload = Column(JSON, nullable=False)  # structured results + summary, as sent to a webhook
+    status = Column(String(32), nullable=False, default="new")  # the site's workflow
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    outbox = relationship("OutboxRecord", cascade="all, delete-orphan", back_populates="handoff")
+
+
+class OutboxRecord(Base):
+    """One delivery to do: written in the same transaction as its handoff."""
+
+    __tablename__ = "outbox"
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(String(32), ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    channel = Column(String(16), nullable=False)  # webhook | email | local
+    target = Column(Text, nullable=False)  # URL, address, or folder
+    secret_setting = Column(String(128))  # the variable holding the webhook key (never the key)
+    idempotency_key = Column(String(64), nullable=False, unique=True)
+    status = Column(String(16), nullable=False, default="pending")  # pending | sending | delivered | failed
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    claimed_until = Column(UTCDateTime)
+    delivered_at = Column(UTCDateTime)
+    last_error = Column(Text)
+    handoff = relationship("HandoffRecord", back_populates="outbox")
+
+
+class AuditRecord(Base):
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime, nullable=False, default=utcnow)
+    actor = Column(String(255), nullable=False)  # "patient:<conversation>", "relay", "staff:<name>"
+    action = Column(String(64), nullable=False)
+    record = Column(String(255), nullable=False)
+    detail = Column(Text)
+    success = Column(Boolean, nullable=False, default=True)
+
+
+class Database:
+    """One engine and session factory; made once per process, never at import time."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or os.environ.get("PRESCREEN_DB_URL") or DEFAULT_URL
+        parsed = make_url(self.url)
+        if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(self.url, future=True, pool_pre_ping=True,
+                                    json_serializer=lambda v: json.dumps(v, ensure_ascii=False))
+        if parsed.drivername.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, future=True, expire_on_commit=False)
+
+    def create_schema(self) -> None:
+        """Create missing tables; existing ones are left as they are, so this runs at every start."""
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed together, or not at all."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def audit(self, session: Session, actor: str, action: str, record: str, detail: str | None = None,
+              success: bool = True) -> None:
+        session.add(AuditRecord(actor=actor, action=action, record=record, detail=detail, success=success))
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")  # so deleting a screening deletes everything under it
+    cursor.execute("PRAGMA journal_mode=WAL")  # the relay and the action server share the file
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
