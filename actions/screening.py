@@ -7,10 +7,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.catalog import CONVERSATION
+from actions.catalog import CATALOG, CONVERSATION
 from actions.channel import intent_of, patient_text, send
+from actions.store import database
 from prescreen import wording
 from prescreen.conversation import Message, Screening
+from prescreen.handoff import save_screening
+from prescreen.referral import start_referral
 
 DONE = "done"  # the form's one slot, once no question is left
 
@@ -53,12 +56,18 @@ class ValidatePrescreenForm(FormValidationAction):
 
 
 class ActionShowResults(Action):
+    """Show the per-trial results, keep them (no contact details yet), and prepare the offers."""
+
     def name(self) -> Text:
         return "action_show_results"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        send(dispatcher, CONVERSATION.results(screening_of(tracker)))
-        return []
+        screening = screening_of(tracker)
+        send(dispatcher, CONVERSATION.results(screening))
+        screening_id = save_screening(database(), CATALOG, tracker.sender_id, screening)
+        referral = start_referral(CATALOG, screening, screening_id)
+        return [SlotSet("referral", referral.to_json()), SlotSet("may_fit", not referral.finished),
+                SlotSet("handoff_answer", None)]
 
 
 class ActionStop(Action):

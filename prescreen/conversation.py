@@ -13,6 +13,7 @@ from typing import Any
 
 from prescreen import wording
 from prescreen.answers import AnswerError, NeedsDetail, check_length, parse_answer, parse_group_answer
+from prescreen.commands import says_command
 from prescreen.durations import DaysAgo
 from prescreen.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, evaluate_trial
 from prescreen.factbank import NOT_SURE
@@ -22,13 +23,6 @@ RESPONDENT = "respondent"  # the question before any fact: who is answering
 RESPONDENTS = {"self": "I am the patient", "guardian": "I'm a parent or guardian", "helper": "I'm helping someone else"}
 MAX_TRIES = 2  # after this many unclear replies to one question, record "not sure" and move on
 
-# A command intent counts only if the message has a word of that command: NLU that
-# takes an answer for "go back" would otherwise throw the answer away.
-COMMAND_WORDS = {
-    "ask_why": re.compile(r"why|what for|reason|relevant|matter|need (that|to know)|want to know|got to do|为什么", re.I),
-    "go_back": re.compile(r"back|change|mistake|wrong|undo|fix|previous|oops|返回", re.I),
-    "start_over": re.compile(r"start|restart|again|reset|beginning|scratch|redo|new|重新", re.I),
-}
 
 
 @dataclass
@@ -174,7 +168,7 @@ class Conversation:
             check_length(text)
         except AnswerError as error:
             return [Message(error.hint)]
-        if intent in COMMAND_WORDS and not COMMAND_WORDS[intent].search(text):
+        if not says_command(intent, text):
             intent = None
         if intent == "ask_why":
             return [Message(self._why(screening))]

@@ -124,3 +124,13 @@ def what_next(fits) -> str:
 
 
 NOT_SCREENING_NOW = 'To check the studies again, say "hi". To change an answer, say "go back".'
+
+ERASED = (
+    "Done. I have erased your answers, any contact details, anything not yet sent, and this conversation. "
+    'If you want to check again later, just say "hi".'
+)
+
+STOPPED_AFTER_CONSENT = (
+    "OK, I've stopped. What you already agreed to send will still go to that study team. "
+    'To withdraw it, type "delete my data".'
+)

@@ -1,9 +1,12 @@
-"""Rasa's SQL tracker store, configured by one database URL.
+"""Rasa's SQL tracker store, configured by one database URL, that can forget a conversation.
 
 `TRACKER_DB_URL` picks the database: a SQLite file in the project by default, or
-PostgreSQL, e.g. `postgresql://user:password@127.0.0.1:5432/prescreen`.
-Rasa's own SQLTrackerStore wants the URL's parts as separate settings, and
-endpoints.yml cannot fall back to a default when a variable is unset.
+PostgreSQL, e.g. `postgresql://user:password@127.0.0.1:5432/prescreen`. Rasa's own
+SQLTrackerStore wants the URL's parts as separate settings, and endpoints.yml cannot
+fall back to a default when a variable is unset.
+
+When the patient withdraws, the action sets the `erase_conversation` slot; instead of
+saving, this store then deletes every stored event of that conversation.
 """
 import os
 from pathlib import Path
@@ -13,6 +16,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy.engine import make_url
 
 DEFAULT_URL = "sqlite:///var/tracker.db"
+ERASE_SLOT = "erase_conversation"
 
 
 class UrlSQLTrackerStore(SQLTrackerStore):
@@ -32,3 +36,14 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(parsed.query),
         )
+
+    async def save(self, tracker) -> None:
+        if tracker.get_slot(ERASE_SLOT):
+            self.erase(tracker.sender_id)
+            return
+        await super().save(tracker)
+
+    def erase(self, sender_id: str) -> None:
+        with self.session_scope() as session:
+            session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
+            session.commit()

@@ -11,6 +11,17 @@ TRIALS_DIR = ROOT / "trials"
 TRIAL_FILES = sorted(p for p in TRIALS_DIR.glob("*.yml") if p.name != "facts.yml")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def test_database(tmp_path_factory):
+    """Actions write to a throw-away database and outbox, never to the project's var/."""
+    import os
+
+    folder = tmp_path_factory.mktemp("data")
+    os.environ["PRESCREEN_DB_URL"] = f"sqlite:///{folder / 'prescreen.db'}"
+    os.environ["PRESCREEN_OUTBOX_DIR"] = str(folder / "outbox")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def catalog():
     return load_catalog(TRIALS_DIR)

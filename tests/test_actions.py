@@ -139,7 +139,9 @@ def test_show_results_sends_cards_and_the_machine_readable_payload():
     state = Screening(respondent="self", answers={"condition": {"value": "other", "said": "RA"}},
                       history=[["condition"]]).to_json()
     messages, events = run(ActionShowResults(), tracker(slots={"screening": state, "answer": "done"}))
-    assert events == []
+    [referral] = [e["value"] for e in events if e["name"] == "referral"]
+    assert events == [slot("referral", referral), slot("may_fit", False), slot("handoff_answer", None)]
+    assert referral["offers"] == [] and referral["trial"] is None and referral["screening_id"]
     [custom] = [m["custom"] for m in messages if m.get("custom")]
     assert [r["verdict"] for r in custom["results"]] == ["not_eligible"] * 5
     assert json.loads(json.dumps(custom)) == custom
