@@ -20,6 +20,7 @@ run: check-trials $(MODEL)
 
 ## test: every test: trial checks, pytest, Rasa data validation, conversation stories
 test: check-trials $(MODEL)
+	scripts/install-system-packages
 	$(PY) -m pytest
 	$(RASA) data validate --fail-on-warnings --quiet
 	scripts/test-stories

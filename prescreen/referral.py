@@ -124,8 +124,10 @@ class ReferralConversation:
         """Apply one reply. Returns what to say, and a handoff to store once consent and contact are complete.
 
         Free text here (names, emails) is easily taken by NLU for a command, so "stop"
-        counts only with a stop word in it.
+        counts only with a stop word in it. Crisis words get support at once, at any step.
         """
+        if intent == "crisis" or wording.mentions_crisis(text):
+            return [Message(wording.CRISIS_SUPPORT)], None  # before anything else; the question is asked again
         try:
             check_length(text)
         except AnswerError as error:

@@ -1,8 +1,9 @@
 """Screenings, answers, results, consent, handoffs, the delivery outbox and the audit log.
 
 SQLAlchemy 1.4 in the 2.0 style. No engine exists until `Database(url)` is made, and
-`create_schema()` is safe to run at every start. SQLite file by default, PostgreSQL
-by URL (`PRESCREEN_DB_URL`).
+`create_schema()` creates or migrates the schema, safely, at every start
+(`python -m prescreen.storage` does it from the command line). SQLite file by default,
+PostgreSQL by URL (`PRESCREEN_DB_URL`).
 """
 from __future__ import annotations
 
@@ -26,12 +27,21 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
+    insert,
+    select,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, declarative_base, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 DEFAULT_URL = "sqlite:///var/prescreen.db"
+
+# The schema's version, and for each later version the statements that reach it from
+# the one before. A new database gets every table at the current version at once.
+SCHEMA_VERSION = 1
+MIGRATIONS: dict[int, list[str]] = {}
 
 Base = declarative_base()
 
@@ -152,6 +162,12 @@ class AuditRecord(Base):
     success = Column(Boolean, nullable=False, default=True)
 
 
+class SchemaVersionRecord(Base):
+    __tablename__ = "schema_version"
+    version = Column(Integer, primary_key=True)
+    applied_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
 class Database:
     """One engine and session factory; made once per process, never at import time."""
 
@@ -166,9 +182,27 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, future=True, expire_on_commit=False)
 
-    def create_schema(self) -> None:
-        """Create missing tables; existing ones are left as they are, so this runs at every start."""
-        Base.metadata.create_all(self.engine)
+    def create_schema(self) -> int:
+        """Create missing tables and apply pending migrations; return the schema version.
+
+        Safe to run at every start, and by two processes at once: on PostgreSQL an
+        advisory lock makes the second wait; on SQLite the write lock does.
+        """
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(715517)"))
+            elif connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock before looking
+            Base.metadata.create_all(connection)
+            current = connection.scalar(select(func.max(SchemaVersionRecord.version)))
+            if current is None:  # a new database: every table was just made at the current version
+                current = SCHEMA_VERSION
+                connection.execute(insert(SchemaVersionRecord).values(version=current, applied_at=utcnow()))
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[version]:
+                    connection.exec_driver_sql(statement)
+                connection.execute(insert(SchemaVersionRecord).values(version=version, applied_at=utcnow()))
+            return max(current, SCHEMA_VERSION)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -187,3 +221,15 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # the relay and the action server share the file
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def main() -> int:
+    """Create or migrate the database named by PRESCREEN_DB_URL (run by `make run`)."""
+    database = Database()
+    version = database.create_schema()
+    print(f"Database ready (schema version {version}): {make_url(database.url).render_as_string(hide_password=True)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

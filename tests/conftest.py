@@ -30,3 +30,16 @@ def catalog():
 @pytest.fixture(scope="session")
 def planner(catalog):
     return Planner(catalog)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for this test run, or a skip that says why there is none."""
+    from postgres import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as reason:
+        pytest.skip(f"no PostgreSQL server here: {reason}")
+    yield server
+    server.stop()

@@ -1,4 +1,4 @@
-"""Start the real action server and Rasa server on loopback for a test, and stop them."""
+"""Start the real action server, Rasa server and delivery relay on loopback for a test, and stop them."""
 from __future__ import annotations
 
 import os
@@ -22,9 +22,12 @@ def free_port() -> int:
 
 
 class Assistant:
-    """Both servers, with their own ports, tracker database and log files."""
+    """The servers, with their own ports, databases, outbox folder and log files.
 
-    def __init__(self, workdir: Path):
+    `env` adds settings (delivery channels, say) for every process started.
+    """
+
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None):
         if not MODEL.exists():
             raise RuntimeError(f"{MODEL} is missing: run `make test` (it trains the model first)")
         self.workdir = workdir
@@ -39,9 +42,13 @@ class Assistant:
             "RASA_TELEMETRY_ENABLED": "false",
             "SANIC_HOST": "127.0.0.1",
             "TRACKER_DB_URL": f"sqlite:///{workdir / 'tracker.db'}",
+            "PRESCREEN_DB_URL": f"sqlite:///{workdir / 'prescreen.db'}",
+            "PRESCREEN_OUTBOX_DIR": str(workdir / "outbox"),
+            "RELAY_POLL_SECONDS": "0.2",
             "PYTHONPATH": str(ROOT),
+            **(env or {}),
         }
-        self.actions = self.rasa = None
+        self.actions = self.rasa = self.relay = None
 
     @property
     def url(self) -> str:
@@ -62,6 +69,9 @@ class Assistant:
                                          "--endpoints", str(self.endpoints),
                                          "--credentials", str(ROOT / "credentials.yml")])
         self._wait(self.url + "/", self.rasa, "Rasa server")
+
+    def start_relay(self) -> None:
+        self.relay = self._spawn("relay", [sys.executable, "-m", "prescreen.relay"])
 
     def _wait(self, url: str, process: subprocess.Popen, name: str, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
@@ -92,6 +102,7 @@ class Assistant:
     def stop(self) -> None:
         self._stop(self.rasa)
         self._stop(self.actions)
+        self._stop(self.relay)
 
     def say(self, sender: str, text: str) -> list[dict]:
         response = requests.post(self.url + "/webhooks/rest/webhook", json={"sender": sender, "message": text},

@@ -1,5 +1,6 @@
 """Storage, summaries and delivery, with a real SQLite file, HTTP server and SMTP server."""
 import email
+import itertools
 import hashlib
 import hmac
 import json
@@ -33,6 +34,7 @@ from receivers import MailReceiver, WebhookReceiver
 from servers import ROOT
 
 TRIAL = "NCT06421701"
+DATABASE_NUMBERS = itertools.count()
 KEY = "NCT06421701"
 CONSENT = "Version 1: your answers and contact details go to the NCT06421701 study team. Say 'delete my data' to withdraw."
 
@@ -45,11 +47,17 @@ def adult_screening() -> Screening:
     return screening
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'nested' / 'prescreen.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """Every test here runs on a SQLite file and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'nested' / 'prescreen.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database(f"t{next(DATABASE_NUMBERS)}")
+    database = Database(url)
     database.create_schema()
-    return database
+    yield database
+    database.engine.dispose()
 
 
 class Clock:
@@ -82,6 +90,29 @@ def test_missing_database_file_and_folder_are_created_and_start_twice_is_safe(tm
     db.create_schema()
     db.create_schema()
     assert path.exists()
+
+
+def test_a_pending_migration_is_applied_once(db, monkeypatch):
+    from sqlalchemy import inspect
+
+    from prescreen import storage
+
+    monkeypatch.setattr(storage, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(storage, "MIGRATIONS", {2: ["ALTER TABLE handoffs ADD COLUMN site_reference VARCHAR(64)"]})
+    assert db.create_schema() == 2
+    assert db.create_schema() == 2  # nothing left to apply: the ALTER would fail if run twice
+    assert "site_reference" in {c["name"] for c in inspect(db.engine).get_columns("handoffs")}
+    with db.transaction() as session:
+        assert list(session.scalars(select(storage.SchemaVersionRecord.version))) == [1, 2]
+
+
+def test_two_processes_starting_at_once_both_get_the_schema(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    with ThreadPoolExecutor(4) as pool:
+        versions = list(pool.map(lambda _: Database(url).create_schema(), range(4)))
+    assert versions == [1, 1, 1, 1]
 
 
 def test_handoff_and_outbox_rows_commit_together(db, catalog):

@@ -114,3 +114,13 @@ def test_an_email_taken_for_stop_by_nlu_is_still_an_email(catalog, referral_chat
 def test_guardian_wording(catalog, referral_chat, adult):
     referral = start_referral(catalog, adult, "s1")
     assert "about your child" in referral_chat.ask(referral, "guardian").text
+
+
+@pytest.mark.parametrize("step_replies", [[], ["yes"], ["yes", "yes"], ["yes", "yes", "Li Wei"]])
+def test_crisis_words_get_support_at_every_step_and_are_never_stored(catalog, referral_chat, adult, step_replies):
+    referral = start_referral(catalog, adult, "s1")
+    play(referral_chat, referral, step_replies)
+    step, contact = referral.step, dict(referral.contact)
+    messages, handoff = referral_chat.receive(referral, "I want to kill myself", "self", intent="inform")
+    assert [m.text for m in messages] == [wording.CRISIS_SUPPORT] and handoff is None
+    assert referral.step == step and referral.contact == contact

@@ -1,0 +1,174 @@
+"""Consent, handoff and withdrawal through the REST channel, delivered by the real relay
+to a local webhook receiver, a local SMTP server and the local outbox folder."""
+import email
+import json
+import sqlite3
+import time
+
+import pytest
+
+from receivers import MailReceiver, WebhookReceiver
+from servers import Assistant
+from test_rest_channel import screen
+
+WEBHOOK_TRIAL = "NCT06421701"
+EMAIL_TRIAL = "cd19-bcma-car-t-sle-wuhan"
+DETAILS = ["yes", "yes", "Li Wei", "138 0013 8000", "li@example.org", "morning", "Mandarin"]
+
+
+@pytest.fixture(scope="module")
+def receivers():
+    webhook, mail = WebhookReceiver().start(), MailReceiver().start()
+    yield webhook, mail
+    webhook.stop()
+    mail.stop()
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, receivers):
+    webhook, mail = receivers
+    servers = Assistant(tmp_path_factory.mktemp("handoff"), env={
+        f"DELIVERY_{WEBHOOK_TRIAL}_WEBHOOK_URL": webhook.url,
+        f"DELIVERY_{WEBHOOK_TRIAL}_WEBHOOK_SECRET": "test-secret",
+        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port),
+        "SITE_WUHAN_UNION_EMAIL": "coordinator@wuhan.example.org",
+    })
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        servers.start_relay()
+        yield servers
+    finally:
+        servers.stop()
+
+
+def texts(messages):
+    return " ".join(m.get("text") or "" for m in messages)
+
+
+def wait_for(condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def query(path, sql, *args):
+    with sqlite3.connect(path) as db:
+        return db.execute(sql, args).fetchall()
+
+
+def test_consent_for_every_study_delivers_each_summary_once(assistant, receivers):
+    webhook, mail = receivers
+    sender = "rest-consent-1"
+    messages, _ = screen(assistant, sender)
+    assert "contact you?" in messages[-1]["text"]  # the first offer comes with the results
+    said = []
+    for reply in DETAILS:  # the first study: consent and every detail
+        said.append(texts(assistant.say(sender, reply)))
+    assert "Do you agree?" in said[0] and "delete my data" in said[0] and "version 1" in said[0]
+    assert "What name" in said[1]
+    assert "will be sent to the study team" in said[-1]
+    for _ in range(4):  # the other four studies: consent again; the details are reused
+        assistant.say(sender, "yes")
+        said.append(texts(assistant.say(sender, "yes, I agree")))
+    assert "I used the contact details you gave before" in said[-1] and "That's everything" in said[-1]
+
+    outbox = assistant.workdir / "outbox"
+    assert wait_for(lambda: webhook.accepted and mail.messages and len(list(outbox.glob("*.json"))) == 3)
+    time.sleep(1)  # anything sent twice would have arrived by now
+    [payload] = webhook.accepted.values()
+    assert payload["trial_id"] == WEBHOOK_TRIAL and payload["contact"]["name"] == "Li Wei"
+    assert payload["consent"]["version"] == "1" and payload["consent"]["conversation_id"] == sender
+    assert len(webhook.requests) == 1
+    [raw] = mail.messages
+    message = email.message_from_bytes(raw)
+    assert message["To"] == "coordinator@wuhan.example.org"
+    assert {part.get_content_type() for part in message.walk()} >= {"text/plain", "text/html"}
+    local = {json.loads(p.read_text())["trial_id"] for p in outbox.glob("*.json")}
+    assert local == {"cd19-car-t-sle-children-hangzhou", "NCT06420154", "ultra-fast-cd19-car-t-sle-nanjing"}
+    for summary in outbox.glob("*.txt"):
+        assert "Li Wei" in summary.read_text() and "138" in summary.read_text()
+    statuses = query(assistant.workdir / "prescreen.db", "select status from outbox")
+    assert statuses == [("delivered",)] * 5
+
+
+def test_declined_consent_sends_and_stores_nothing_identifying(assistant, receivers):
+    webhook, mail = receivers
+    sender = "rest-decline-1"
+    screen(assistant, sender)
+    before = len(webhook.requests), len(mail.messages)
+    assistant.say(sender, "yes")  # wants contact for the first study...
+    reply = texts(assistant.say(sender, "no"))  # ...but does not agree to the consent text
+    assert "nothing is sent" in reply and "What name" not in reply
+    for _ in range(4):
+        reply = texts(assistant.say(sender, "no"))
+    assert "Nothing has been sent to anyone" in reply
+    time.sleep(1)
+    assert (len(webhook.requests), len(mail.messages)) == before
+    db = assistant.workdir / "prescreen.db"
+    [(screening_id,)] = query(db, "select id from screenings where conversation_id = ?", sender)
+    assert query(db, "select count(*) from handoffs where screening_id = ?", screening_id) == [(0,)]
+    assert query(db, "select count(*) from consents where screening_id = ?", screening_id) == [(0,)]
+
+
+def test_bad_phone_and_email_are_asked_again(assistant):
+    sender = "rest-bad-contact"
+    screen(assistant, sender)
+    for reply in ["yes", "yes", "Li Wei"]:
+        assistant.say(sender, reply)
+    assert "doesn't look like a phone number" in texts(assistant.say(sender, "call me maybe"))
+    assert "doesn't look like an email" in texts(assistant.say(sender, "skip") + assistant.say(sender, "li at home"))
+    assert "best time" in texts(assistant.say(sender, "li@example.org"))
+
+
+def test_withdrawal_erases_the_screening_the_handoff_and_the_conversation(assistant):
+    sender = "rest-withdraw-1"
+    screen(assistant, sender)
+    for reply in DETAILS:
+        assistant.say(sender, reply)
+    db, tracker = assistant.workdir / "prescreen.db", assistant.workdir / "tracker.db"
+    [(screening_id,)] = query(db, "select id from screenings where conversation_id = ?", sender)
+    assert query(db, "select count(*) from handoffs where screening_id = ?", screening_id) == [(1,)]
+    assert query(tracker, "select count(*) from events where sender_id = ?", sender)[0][0] > 0
+
+    reply = texts(assistant.say(sender, "I changed my mind, please delete my data"))
+    assert "erased" in reply
+    for table, column in [("screenings", "id"), ("answers", "screening_id"), ("trial_results", "screening_id"),
+                          ("consents", "screening_id"), ("handoffs", "screening_id")]:
+        assert query(db, f"select count(*) from {table} where {column} = ?", screening_id) == [(0,)], table
+    assert query(db, "select count(*) from handoffs where contact_name = 'Li Wei' and screening_id = ?",
+                 screening_id) == [(0,)]
+    assert query(tracker, "select count(*) from events where sender_id = ?", sender) == [(0,)]
+    # The next message starts afresh: nothing of the old answers is left.
+    assert "Hello" in texts(assistant.say(sender, "hi"))
+
+
+def test_postgresql_for_conversations_and_handoffs(tmp_path, postgres):
+    """The same assistant on a real PostgreSQL server, chosen by URL only."""
+    import psycopg2
+
+    tracker_url, prescreen_url = postgres.create_database("tracker"), postgres.create_database("prescreen")
+    servers = Assistant(tmp_path, env={"TRACKER_DB_URL": tracker_url, "PRESCREEN_DB_URL": prescreen_url})
+    sender = "rest-postgres-1"
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        servers.start_relay()
+        screen(servers, sender)
+        for reply in DETAILS:
+            servers.say(sender, reply)
+        assert wait_for(lambda: list((tmp_path / "outbox").glob("*.json")))
+        with psycopg2.connect(prescreen_url) as db, db.cursor() as cursor:
+            cursor.execute("select h.contact_name, o.status from handoffs h join outbox o on o.handoff_id = h.id")
+            assert cursor.fetchall() == [("Li Wei", "delivered")]
+        servers.say(sender, "delete my data")
+        for url, sql in [(tracker_url, "select count(*) from events where sender_id = %s"),
+                         (prescreen_url, "select count(*) from screenings where conversation_id = %s")]:
+            with psycopg2.connect(url) as db, db.cursor() as cursor:
+                cursor.execute(sql, (sender,))
+                assert cursor.fetchone() == (0,)
+    finally:
+        servers.stop()
