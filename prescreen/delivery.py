@@ -112,12 +112,23 @@ def send_email(env: Mapping[str, str], to: str, subject: str, text: str, html: s
         raise DeliveryError(f"email not sent: {exc.__class__.__name__}") from exc
 
 
+LOCAL_SUFFIXES = (".txt", ".html", ".json")
+
+
 def write_local(folder: str, handoff_id: str, text: str, html: str, payload: dict) -> None:
     """Write the summary files; the same handoff always lands in the same files."""
     directory = Path(folder)
     directory.mkdir(parents=True, exist_ok=True)
-    for suffix, content in ((".txt", text), (".html", html), (".json", json.dumps(payload, ensure_ascii=False, indent=2))):
+    contents = (text, html, json.dumps(payload, ensure_ascii=False, indent=2))
+    for suffix, content in zip(LOCAL_SUFFIXES, contents):
         final = directory / f"{handoff_id}{suffix}"
         partial = directory / f".{handoff_id}{suffix}.partial"
         partial.write_text(content, encoding="utf-8")
         partial.replace(final)  # atomic: a reader never sees half a file
+
+
+def remove_local(folder: str, handoff_id: str) -> None:
+    """Delete a handoff's summary files (the patient withdrew)."""
+    for suffix in LOCAL_SUFFIXES:
+        for path in (Path(folder) / f"{handoff_id}{suffix}", Path(folder) / f".{handoff_id}{suffix}.partial"):
+            path.unlink(missing_ok=True)

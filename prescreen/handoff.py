@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from prescreen.conversation import Screening
-from prescreen.delivery import channels_for
+from prescreen.delivery import channels_for, remove_local
 from prescreen.eligibility import evaluate_trial
 from prescreen.storage import (
     AnswerRecord,
@@ -111,13 +111,17 @@ def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screeni
 
 def erase_conversation(db: Database, conversation_id: str) -> int:
     """Delete every screening of a conversation and all under it: answers, results,
-    consents, contact details, handoffs and their pending deliveries. Returns how many
-    screenings were erased; the audit log keeps that it happened, not what was erased."""
+    consents, contact details, handoffs, their pending deliveries and their files in the
+    local outbox. Returns how many screenings were erased; the audit log keeps that it
+    happened, not what was erased."""
     with db.transaction() as session:
         ids = list(session.scalars(select(ScreeningRecord.id).where(ScreeningRecord.conversation_id == conversation_id)))
+        local_files = []
         if ids:
             handoffs = list(session.scalars(select(HandoffRecord.id).where(HandoffRecord.screening_id.in_(ids))))
             if handoffs:
+                local_files = session.execute(select(OutboxRecord.target, OutboxRecord.handoff_id).where(
+                    OutboxRecord.handoff_id.in_(handoffs), OutboxRecord.channel == "local")).all()
                 session.execute(delete(OutboxRecord).where(OutboxRecord.handoff_id.in_(handoffs)))
                 session.execute(delete(HandoffRecord).where(HandoffRecord.id.in_(handoffs)))
             session.execute(delete(ConsentRecord).where(ConsentRecord.screening_id.in_(ids)))
@@ -125,4 +129,6 @@ def erase_conversation(db: Database, conversation_id: str) -> int:
             session.execute(delete(TrialResultRecord).where(TrialResultRecord.screening_id.in_(ids)))
             session.execute(delete(ScreeningRecord).where(ScreeningRecord.id.in_(ids)))
         db.audit(session, patient_actor(conversation_id), "data_erased", f"screenings:{len(ids)}")
+    for folder, handoff_id in local_files:
+        remove_local(folder, handoff_id)
     return len(ids)

@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 
 from sqlalchemy import and_, or_, select
 
-from prescreen.delivery import DeliveryError, send_email, send_webhook, write_local
+from prescreen.delivery import DeliveryError, remove_local, send_email, send_webhook, write_local
 from prescreen.storage import Database, OutboxRecord, utcnow
 
 log = logging.getLogger("prescreen.relay")
@@ -82,6 +82,10 @@ class Relay:
             return 0
         with self.db.transaction() as session:
             row = session.get(OutboxRecord, row_id)
+            if row is None:  # the patient withdrew while it was being sent: take back what is ours
+                if channel == "local":
+                    remove_local(target, handoff_id)
+                return 0
             row.status, row.delivered_at, row.claimed_until, row.last_error = "delivered", self.clock(), None, None
             row.attempts += 1
             self.db.audit(session, "relay", "delivered", f"handoff:{handoff_id}", channel)
@@ -91,6 +95,8 @@ class Relay:
     def _failed(self, row_id: int, error: str) -> None:
         with self.db.transaction() as session:
             row = session.get(OutboxRecord, row_id)
+            if row is None:  # erased meanwhile: nothing left to retry
+                return
             row.attempts += 1
             row.last_error = error
             row.claimed_until = None

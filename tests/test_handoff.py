@@ -254,6 +254,33 @@ def test_withdrawal_erases_screening_answers_contact_and_pending_deliveries(db, 
         assert "conv-w" not in " ".join(a.actor for a in session.scalars(select(AuditRecord)))
 
 
+def test_withdrawal_after_local_delivery_removes_the_summary_files(db, catalog, tmp_path):
+    folder = tmp_path / "outbox"
+    env = {"PRESCREEN_OUTBOX_DIR": str(folder)}
+    gone, kept = make_handoff(db, catalog, env, conversation="conv-l"), make_handoff(db, catalog, env)
+    assert Relay(db, env={}).run_once() == 2
+    erase_conversation(db, "conv-l")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{kept}{s}" for s in (".html", ".json", ".txt"))
+
+
+def test_withdrawal_while_the_relay_is_writing_leaves_nothing_behind(db, catalog, tmp_path, monkeypatch):
+    from prescreen import relay as relay_module
+
+    folder = tmp_path / "outbox"
+    make_handoff(db, catalog, {"PRESCREEN_OUTBOX_DIR": str(folder)}, conversation="conv-r")
+
+    real_write = relay_module.write_local
+
+    def withdraw_then_write(*args):
+        erase_conversation(db, "conv-r")  # the patient withdraws while the files are being written
+        real_write(*args)
+
+    monkeypatch.setattr(relay_module, "write_local", withdraw_then_write)
+    assert Relay(db, env={}).run_once() == 0
+    assert list(folder.iterdir()) == []
+    assert outbox(db) == []
+
+
 def test_relay_killed_mid_delivery_then_restarted_delivers_once(tmp_path, catalog):
     db_url = f"sqlite:///{tmp_path / 'relay.db'}"
     db = Database(db_url)
