@@ -17,6 +17,7 @@ from prescreen.storage import (
     AnswerRecord,
     ConsentRecord,
     Database,
+    HandoffNoteRecord,
     HandoffRecord,
     OutboxRecord,
     ScreeningRecord,
@@ -77,7 +78,7 @@ def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screeni
         "screening_id": screening_id,
         "created_at": now.isoformat(timespec="seconds"),
         "trial_id": trial.id,
-        "site": {"name": site.name, "city": site.city},
+        "site": {"id": site.id, "name": site.name, "city": site.city},
         "verdict": result.verdict,
         "respondent": screening.respondent,
         "contact": contact.__dict__,
@@ -94,7 +95,7 @@ def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screeni
         session.flush()
         handoff = HandoffRecord(
             id=handoff_id, screening_id=screening_id, consent_id=consent_row.id, trial_id=trial.id,
-            site_name=site.name, contact_name=contact.name, contact_phone=contact.phone,
+            site_id=site.id, site_name=site.name, contact_name=contact.name, contact_phone=contact.phone,
             contact_email=contact.email, preferred_time=contact.preferred_time, language=contact.language,
             summary_html=html, summary_text=text, payload=payload, created_at=now)
         handoff.outbox = [
@@ -123,6 +124,7 @@ def erase_conversation(db: Database, conversation_id: str) -> int:
                 local_files = session.execute(select(OutboxRecord.target, OutboxRecord.handoff_id).where(
                     OutboxRecord.handoff_id.in_(handoffs), OutboxRecord.channel == "local")).all()
                 session.execute(delete(OutboxRecord).where(OutboxRecord.handoff_id.in_(handoffs)))
+                session.execute(delete(HandoffNoteRecord).where(HandoffNoteRecord.handoff_id.in_(handoffs)))
                 session.execute(delete(HandoffRecord).where(HandoffRecord.id.in_(handoffs)))
             session.execute(delete(ConsentRecord).where(ConsentRecord.screening_id.in_(ids)))
             session.execute(delete(AnswerRecord).where(AnswerRecord.screening_id.in_(ids)))

@@ -117,7 +117,8 @@ class HandoffRecord(Base):
     id = Column(String(32), primary_key=True, default=new_id)
     screening_id = Column(String(32), ForeignKey("screenings.id", ondelete="CASCADE"), nullable=False, index=True)
     consent_id = Column(Integer, ForeignKey("consents.id", ondelete="CASCADE"), nullable=False)
-    trial_id = Column(String(64), nullable=False)
+    trial_id = Column(String(64), nullable=False, index=True)
+    site_id = Column(String(40), nullable=False, index=True)  # staff see only their sites' handoffs
     site_name = Column(String(255), nullable=False)
     contact_name = Column(String(200), nullable=False)
     contact_phone = Column(String(40))
@@ -127,9 +128,25 @@ class HandoffRecord(Base):
     summary_html = Column(Text, nullable=False)
     summary_text = Column(Text, nullable=False)
     payload = Column(JSON, nullable=False)  # structured results + summary, as sent to a webhook
-    status = Column(String(32), nullable=False, default="new")  # the site's workflow
-    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    status = Column(String(32), nullable=False, default="new")  # the site's workflow (prescreen.review)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
     outbox = relationship("OutboxRecord", cascade="all, delete-orphan", back_populates="handoff")
+    notes = relationship("HandoffNoteRecord", cascade="all, delete-orphan", back_populates="handoff",
+                         order_by="HandoffNoteRecord.id")
+
+
+class HandoffNoteRecord(Base):
+    """A status change or a note by site staff: what happened when they called."""
+
+    __tablename__ = "handoff_notes"
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(String(32), ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = Column(UTCDateTime, nullable=False, default=utcnow)
+    author = Column(String(64), nullable=False)
+    status_from = Column(String(32), nullable=False)
+    status_to = Column(String(32), nullable=False)
+    note = Column(Text, nullable=False, default="")
+    handoff = relationship("HandoffRecord", back_populates="notes")
 
 
 class OutboxRecord(Base):
@@ -160,6 +177,47 @@ class AuditRecord(Base):
     record = Column(String(255), nullable=False)
     detail = Column(Text)
     success = Column(Boolean, nullable=False, default=True)
+
+
+class AccountRecord(Base):
+    """A named staff account; never shared. The password is kept only as a scrypt hash."""
+
+    __tablename__ = "accounts"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    full_name = Column(String(200), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    sites = relationship("AccountSiteRecord", cascade="all, delete-orphan", lazy="selectin")
+
+
+class AccountSiteRecord(Base):
+    __tablename__ = "account_sites"
+    account_id = Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    site_id = Column(String(40), primary_key=True)
+
+
+class StaffSessionRecord(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept."""
+
+    __tablename__ = "staff_sessions"
+    token_hash = Column(String(64), primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class ApiTokenRecord(Base):
+    """A hospital system's key to one site's data. Only the token's SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+    token_hash = Column(String(64), primary_key=True)
+    site_id = Column(String(40), nullable=False, index=True)
+    label = Column(String(200), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_at = Column(UTCDateTime)
 
 
 class SchemaVersionRecord(Base):

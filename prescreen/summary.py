@@ -53,6 +53,7 @@ def summary_context(catalog: Catalog, trial: Trial, site: Site, result: TrialRes
         "verdict_label": VERDICT_LABELS[result.verdict],
         "contact": contact,
         "consent": consent,
+        "consent_accepted": consent.accepted_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
         "respondent_label": RESPONDENT_LABELS.get(respondent or "", "not recorded"),
         "checklist": [{"text": r.criterion.text, "status": r.status} for r in result.site_checks],
         "criteria": [{"id": r.id, "kind": r.criterion.kind, "status": r.status, "text": r.criterion.text}

@@ -22,6 +22,7 @@ KINDS = ("inclusion", "exclusion")
 STATUSES = ("recruiting", "not_yet_recruiting", "active_not_recruiting", "completed", "unknown")
 SEXES = ("all", "female", "male")
 SETTING = re.compile(r"^\$\{([A-Z][A-Z0-9_]*)\}$")
+SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
 TRIAL_FIELDS = {
     "id", "title", "short_title", "plain_summary", "treatment", "conditions", "age", "sexes",
@@ -50,6 +51,7 @@ class Contact:
 
 @dataclass(frozen=True)
 class Site:
+    id: str  # stable key: staff accounts and API tokens belong to sites by this id
     name: str
     city: str
     contact: Contact
@@ -136,6 +138,7 @@ def load_catalog(directory: Path | str) -> Catalog:
     facts, groups = load_fact_bank(directory / FACT_BANK_FILE)
     trials = []
     seen: dict[str, str] = {}
+    site_names: dict[str, tuple[str, str]] = {}
     for path in sorted(directory.glob("*.yml")):
         if path.name == FACT_BANK_FILE:
             continue
@@ -143,6 +146,11 @@ def load_catalog(directory: Path | str) -> Catalog:
         if trial.id in seen:
             raise TrialDataError(path.name, trial.id, "id", f"duplicate trial id, also in {seen[trial.id]}")
         seen[trial.id] = path.name
+        for index, site in enumerate(trial.sites):
+            known = site_names.setdefault(site.id, (site.name, path.name))
+            if known[0] != site.name:
+                raise TrialDataError(path.name, trial.id, f"sites[{index}].id",
+                                     f"'{site.id}' is already the id of {known[0]!r} in {known[1]}")
         trials.append(trial)
     if not trials:
         raise TrialDataError(str(directory), "-", "-", "no trial files found")
@@ -229,6 +237,11 @@ def _parse_site(raw: Any, index: int, fail) -> Site:
     where = f"sites[{index}]"
     if not isinstance(raw, dict):
         fail(where, "must be a mapping")
+    unknown = set(raw) - {"id", "name", "city", "contact"}
+    if unknown:
+        fail(f"{where}.{sorted(unknown)[0]}", "unknown field")
+    if not isinstance(raw.get("id"), str) or not SITE_ID.match(raw["id"]):
+        fail(f"{where}.id", "needs a short id of lower-case letters, digits and '-', e.g. wuhan-union")
     for field in ("name", "city"):
         if not isinstance(raw.get(field), str) or not raw[field].strip():
             fail(f"{where}.{field}", "missing text")
@@ -244,7 +257,7 @@ def _parse_site(raw: Any, index: int, fail) -> Site:
             fail(f"{where}.contact.{key}", "a setting must look like ${SITE_NAME_EMAIL}")
     if not contact.get("phone") and not contact.get("email"):
         fail(f"{where}.contact", "needs a phone or an email (a ${SETTING} where the listing gives none)")
-    return Site(name=raw["name"].strip(), city=raw["city"].strip(), contact=Contact(**contact))
+    return Site(id=raw["id"], name=raw["name"].strip(), city=raw["city"].strip(), contact=Contact(**contact))
 
 
 def _parse_criterion(raw: Any, index: int, facts: Mapping[str, Fact], name: str) -> Criterion:

@@ -28,10 +28,8 @@ class Assistant:
     """
 
     def __init__(self, workdir: Path, env: dict[str, str] | None = None):
-        if not MODEL.exists():
-            raise RuntimeError(f"{MODEL} is missing: run `make test` (it trains the model first)")
         self.workdir = workdir
-        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.rasa_port, self.actions_port, self.web_port = free_port(), free_port(), free_port()
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
@@ -45,10 +43,11 @@ class Assistant:
             "PRESCREEN_DB_URL": f"sqlite:///{workdir / 'prescreen.db'}",
             "PRESCREEN_OUTBOX_DIR": str(workdir / "outbox"),
             "RELAY_POLL_SECONDS": "0.2",
+            "WEB_PORT": str(self.web_port),
             "PYTHONPATH": str(ROOT),
             **(env or {}),
         }
-        self.actions = self.rasa = self.relay = None
+        self.actions = self.rasa = self.relay = self.web = None
 
     @property
     def url(self) -> str:
@@ -64,6 +63,8 @@ class Assistant:
         self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
 
     def start_rasa(self) -> None:
+        if not MODEL.exists():
+            raise RuntimeError(f"{MODEL} is missing: run `make test` (it trains the model first)")
         self.rasa = self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--interface", "127.0.0.1",
                                          "--port", str(self.rasa_port), "--model", str(MODEL),
                                          "--endpoints", str(self.endpoints),
@@ -72,6 +73,22 @@ class Assistant:
 
     def start_relay(self) -> None:
         self.relay = self._spawn("relay", [sys.executable, "-m", "prescreen.relay"])
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def start_web(self) -> None:
+        self.web = self._spawn("web", [sys.executable, "-m", "web.app"])
+        self._wait(self.web_url + "/staff/login", self.web, "web server")
+
+    def accounts(self, *args: str, password: str | None = None) -> str:
+        """Run the documented accounts command against this run's database; its output."""
+        result = subprocess.run([sys.executable, "-m", "prescreen.accounts", *args], cwd=ROOT, env=self.env,
+                                input=password and password + "\n", capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"accounts {' '.join(args)} failed: {result.stderr}")
+        return result.stdout.strip()
 
     def _wait(self, url: str, process: subprocess.Popen, name: str, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
@@ -100,9 +117,8 @@ class Assistant:
         self._stop(self.rasa)
 
     def stop(self) -> None:
-        self._stop(self.rasa)
-        self._stop(self.actions)
-        self._stop(self.relay)
+        for process in (self.rasa, self.actions, self.relay, self.web):
+            self._stop(process)
 
     def say(self, sender: str, text: str) -> list[dict]:
         response = requests.post(self.url + "/webhooks/rest/webhook", json={"sender": sender, "message": text},

@@ -61,6 +61,10 @@ TRIAL_BREAKAGES = [
      lambda d: d["sites"][0].pop("city")),
     ("bad setting name", "NCT06421701", "sites[0].contact.email", "setting",
      lambda d: d["sites"][0]["contact"].update(email="${lowercase}")),
+    ("missing site id", "NCT06421701", "sites[0].id", "short id",
+     lambda d: d["sites"][0].pop("id")),
+    ("site id with spaces", "NCT06421701", "sites[0].id", "short id",
+     lambda d: d["sites"][0].update(id="Second Hospital")),
     ("bad status", "NCT06421701", "status", "must be one of",
      lambda d: d.update(status="open")),
 ]
@@ -150,3 +154,12 @@ def test_duplicated_key_is_an_error_not_a_silent_overwrite(trials_copy):
     with pytest.raises(TrialDataError) as caught:
         load_catalog(trials_copy)
     assert caught.value.file == GOOD_TRIAL and "duplicate key 'status'" in caught.value.problem
+
+
+def test_one_site_id_for_two_hospitals_is_refused(trials_copy):
+    other = trials_copy / "cd19-bcma-car-t-sle-wuhan.yml"
+    shutil.copy(TRIALS_DIR / other.name, other)
+    edit(other, lambda d: d["sites"][0].update(id="hangzhou-zju-second"))
+    with pytest.raises(TrialDataError) as caught:
+        load_catalog(trials_copy)
+    assert caught.value.field == "sites[0].id" and "already the id of" in caught.value.problem

@@ -19,7 +19,8 @@ sexes: all
 status: recruiting
 source: none (test)
 sites:
-  - name: Test Hospital
+  - id: test-hospital
+    name: Test Hospital
     city: Testville
     contact: {role: study coordinator, email: "${SITE_TEST_EMAIL}"}
 criteria:

@@ -172,3 +172,27 @@ def test_postgresql_for_conversations_and_handoffs(tmp_path, postgres):
                 assert cursor.fetchone() == (0,)
     finally:
         servers.stop()
+
+
+def test_a_coordinator_works_a_handoff_from_a_real_screening(assistant):
+    """The documented account command, then the staff pages on the same database."""
+    import re
+
+    import requests
+
+    sender = "rest-staff-1"
+    screen(assistant, sender)
+    for reply in DETAILS:  # consent for the first study offered: Wuhan's
+        assistant.say(sender, reply)
+    assistant.accounts("add-user", "zhou", "--name", "Zhou Min", "--site", "wuhan-union", "--password-stdin",
+                       password="coordinator password 1")
+    assistant.start_web()
+    client = requests.Session()
+    client.post(assistant.web_url + "/staff/login", data={"username": "zhou", "password": "coordinator password 1"})
+    page = client.get(assistant.web_url + "/staff/?trial=" + EMAIL_TRIAL).text
+    path = re.findall(r'href="(/staff/handoffs/[0-9a-f]{32})"', page)[0]  # the newest
+    detail = client.get(assistant.web_url + path).text
+    assert "Li Wei" in detail and "13800138000" in detail
+    token = re.search(r'name="csrf" value="([^"]+)"', detail).group(1)
+    client.post(assistant.web_url + path + "/status", data={"status": "contacted", "note": "Called.", "csrf": token})
+    assert 'id="status">Contacted<' in client.get(assistant.web_url + path).text

@@ -1,0 +1,248 @@
+"""What site staff and hospital systems may see and do with handoffs (no web code here).
+
+Every function takes the sites the caller belongs to; a handoff of another site is
+refused exactly like one that does not exist, and the attempt is audited. Every view,
+status change and export is written to the audit log.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+
+from sqlalchemy import func, select
+
+from prescreen.storage import (
+    AnswerRecord,
+    AuditRecord,
+    Database,
+    HandoffNoteRecord,
+    HandoffRecord,
+    OutboxRecord,
+    ScreeningRecord,
+    TrialResultRecord,
+)
+
+STATUSES = {
+    "new": "New",
+    "contacted": "Contacted",
+    "visit_booked": "Screening visit booked",
+    "enrolled": "Enrolled",
+    "not_enrolled": "Not enrolled",
+    "could_not_reach": "Could not reach",
+}
+NEXT_STATUSES = {
+    "new": ("contacted", "could_not_reach", "not_enrolled"),
+    "contacted": ("visit_booked", "not_enrolled", "could_not_reach"),
+    "visit_booked": ("enrolled", "not_enrolled", "could_not_reach"),
+    "could_not_reach": ("contacted", "not_enrolled"),
+    "enrolled": (),
+    "not_enrolled": (),
+}
+MAX_NOTE_LENGTH = 2000
+CSV_COLUMNS = ["handoff_id", "created_at", "trial_id", "site", "status", "name", "phone", "email",
+               "preferred_time", "language", "delivery"]
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class NotFound(Exception):
+    """No such record for this caller (it may exist for another site)."""
+
+
+class ReviewError(ValueError):
+    """A request that cannot be done; the message says why, in words for staff."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    trial: str | None = None
+    status: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def parse(cls, args: dict) -> "Filters":
+        """From query-string values; anything malformed is refused rather than ignored."""
+        status = args.get("status") or None
+        if status is not None and status not in STATUSES:
+            raise ReviewError(f"unknown status {status!r}")
+        return cls(trial=args.get("trial") or None, status=status,
+                   date_from=_date(args.get("from"), "from"), date_to=_date(args.get("to"), "to"))
+
+    def query_args(self) -> dict[str, str]:
+        return {k: v for k, v in (("trial", self.trial), ("status", self.status),
+                                  ("from", self.date_from and self.date_from.isoformat()),
+                                  ("to", self.date_to and self.date_to.isoformat())) if v}
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ReviewError(f"'{name}' must be a date like 2026-11-23") from exc
+
+
+def delivery_status(outbox: list[OutboxRecord]) -> str:
+    """One word for a handoff's deliveries: delivered, pending, or failed."""
+    statuses = {row.status for row in outbox}
+    if "failed" in statuses:
+        return "failed"
+    if statuses - {"delivered"}:
+        return "pending"
+    return "delivered"
+
+
+def list_handoffs(db: Database, actor: str, sites: frozenset[str], filters: Filters, tz: tzinfo = timezone.utc,
+                  audit_action: str = "list_viewed") -> tuple[list[HandoffRecord], dict[str, int]]:
+    """The caller's handoffs (newest first) matching the filters, and counts per status
+    for the same filters without the status one. Dates are days in `tz`, the site's zone."""
+    base = select(HandoffRecord).where(HandoffRecord.site_id.in_(sorted(sites)))
+    if filters.trial:
+        base = base.where(HandoffRecord.trial_id == filters.trial)
+    if filters.date_from:
+        base = base.where(HandoffRecord.created_at >= _start_of(filters.date_from, tz))
+    if filters.date_to:
+        base = base.where(HandoffRecord.created_at < _start_of(filters.date_to + timedelta(days=1), tz))
+    with db.transaction() as session:
+        counts = _counts(session, base)
+        query = base.where(HandoffRecord.status == filters.status) if filters.status else base
+        rows = list(session.scalars(query.order_by(HandoffRecord.created_at.desc(), HandoffRecord.id)))
+        for row in rows:
+            row.outbox  # noqa: B018 - load it while the session is open
+        db.audit(session, actor, audit_action, "handoffs", _describe(filters, len(rows)))
+    return rows, counts
+
+
+def _counts(session, base) -> dict[str, int]:
+    subquery = base.subquery()
+    found = dict(session.execute(select(subquery.c.status, func.count()).group_by(subquery.c.status)).all())
+    return {status: found.get(status, 0) for status in STATUSES}
+
+
+def open_handoff(db: Database, actor: str, sites: frozenset[str], handoff_id: str,
+                 action: str = "handoff_viewed") -> HandoffRecord:
+    """One handoff with its notes and deliveries; audited as `action`."""
+    with db.transaction() as session:
+        handoff = _visible(db, session, actor, sites, handoff_id)
+        handoff.notes, handoff.outbox  # noqa: B018 - load them while the session is open
+        db.audit(session, actor, action, f"handoff:{handoff_id}")
+        return handoff
+
+
+def change_status(db: Database, actor: str, sites: frozenset[str], handoff_id: str, status: str | None,
+                  note: str, author: str) -> None:
+    """Move a handoff on in the workflow and/or add a note; both are kept and audited."""
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ReviewError(f"a note can have at most {MAX_NOTE_LENGTH} characters")
+    with db.transaction() as session:
+        handoff = _visible(db, session, actor, sites, handoff_id)
+        old = handoff.status
+        new = status or old
+        if new != old and new not in NEXT_STATUSES.get(old, ()):
+            raise ReviewError(f"a handoff that is '{STATUSES[old]}' cannot become '{STATUSES.get(new, new)}'")
+        if new == old and not note:
+            raise ReviewError("choose a new status or write a note")
+        handoff.status = new
+        session.add(HandoffNoteRecord(handoff_id=handoff.id, author=author, status_from=old, status_to=new, note=note))
+        db.audit(session, actor, "status_changed" if new != old else "note_added", f"handoff:{handoff_id}",
+                 f"{old} -> {new}")
+
+
+def handoff_audit(db: Database, actor: str, sites: frozenset[str], handoff_id: str) -> list[AuditRecord]:
+    """The audit entries about one handoff, oldest first; looking at them is audited too."""
+    with db.transaction() as session:
+        _visible(db, session, actor, sites, handoff_id)
+        db.audit(session, actor, "audit_viewed", f"handoff:{handoff_id}")
+        session.flush()
+        return list(session.scalars(select(AuditRecord).where(AuditRecord.record == f"handoff:{handoff_id}")
+                                    .order_by(AuditRecord.id)))
+
+
+def export_csv(db: Database, actor: str, sites: frozenset[str], filters: Filters, tz: tzinfo = timezone.utc) -> str:
+    rows, _ = list_handoffs(db, actor, sites, filters, tz, audit_action="exported")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for h in rows:
+        writer.writerow([neutralise_cell(value) for value in (
+            h.id, h.created_at.astimezone(tz).isoformat(timespec="seconds"), h.trial_id, h.site_name, STATUSES[h.status],
+            h.contact_name, h.contact_phone or "", h.contact_email or "", h.preferred_time or "", h.language or "",
+            delivery_status(h.outbox))])
+    return out.getvalue()
+
+
+def neutralise_cell(value) -> str:
+    """Text a spreadsheet shows as text: a leading = + - @ tab or CR gets a ' before it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def handoffs_json(db: Database, actor: str, site_id: str, filters: Filters) -> list[dict]:
+    rows, _ = list_handoffs(db, actor, frozenset({site_id}), filters, audit_action="api_list")
+    return [_handoff_json(h) for h in rows]
+
+
+def screening_json(db: Database, actor: str, site_id: str, screening_id: str) -> dict:
+    """A screening as one site may see it: only if it was handed to that site, and only
+    that site's trials, handoffs and deliveries."""
+    with db.transaction() as session:
+        screening = session.get(ScreeningRecord, screening_id)
+        handoffs = [] if screening is None else list(session.scalars(select(HandoffRecord).where(
+            HandoffRecord.screening_id == screening_id, HandoffRecord.site_id == site_id)))
+        if not handoffs:
+            db.audit(session, actor, "access_denied", f"screening:{screening_id}", "not found for this site",
+                     success=False)
+            raise NotFound(screening_id)
+        trials = {h.trial_id for h in handoffs}
+        results = session.scalars(select(TrialResultRecord).where(
+            TrialResultRecord.screening_id == screening_id, TrialResultRecord.trial_id.in_(sorted(trials))))
+        answers = session.scalars(select(AnswerRecord).where(AnswerRecord.screening_id == screening_id)
+                                  .order_by(AnswerRecord.id))
+        body = {
+            "screening_id": screening.id,
+            "created_at": screening.created_at.isoformat(timespec="seconds"),
+            "respondent": screening.respondent,
+            "results": [{"trial_id": r.trial_id, "verdict": r.verdict, "criteria": r.criteria} for r in results],
+            "answers": [{"fact": a.fact, "value": a.value, "said": a.said} for a in answers],
+            "handoffs": [_handoff_json(h) for h in handoffs],
+        }
+        db.audit(session, actor, "api_screening_viewed", f"screening:{screening_id}")
+        return body
+
+
+def _handoff_json(h: HandoffRecord) -> dict:
+    return {
+        "handoff_id": h.id, "screening_id": h.screening_id, "created_at": h.created_at.isoformat(timespec="seconds"),
+        "trial_id": h.trial_id, "site_id": h.site_id, "status": h.status,
+        "contact": {"name": h.contact_name, "phone": h.contact_phone, "email": h.contact_email,
+                    "preferred_time": h.preferred_time, "language": h.language},
+        "delivery": {"status": delivery_status(h.outbox),
+                     "channels": [{"channel": o.channel, "status": o.status, "attempts": o.attempts,
+                                   "delivered_at": o.delivered_at and o.delivered_at.isoformat(timespec="seconds")}
+                                  for o in h.outbox]},
+    }
+
+
+def _visible(db: Database, session, actor: str, sites: frozenset[str], handoff_id: str) -> HandoffRecord:
+    handoff = session.get(HandoffRecord, handoff_id)
+    if handoff is None or handoff.site_id not in sites:
+        # Written in its own transaction: the caller's is rolled back by the exception.
+        with db.transaction() as audit_session:
+            db.audit(audit_session, actor, "access_denied", f"handoff:{handoff_id}",
+                     "another site's handoff" if handoff else "no such handoff", success=False)
+        raise NotFound(handoff_id)
+    return handoff
+
+
+def _start_of(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+def _describe(filters: Filters, count: int) -> str:
+    shown = ", ".join(f"{k}={v}" for k, v in filters.query_args().items())
+    return f"{count} rows" + (f" ({shown})" if shown else "")

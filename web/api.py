@@ -1,0 +1,55 @@
+"""The JSON API for hospital systems: one token per site, read-only.
+
+GET /api/handoffs?trial=&status=&from=&to=   that site's handoffs
+GET /api/screenings/<id>                      a screening handed to that site
+Authorization: Bearer <token from `python -m prescreen.accounts add-token`>
+"""
+from __future__ import annotations
+
+import asyncio
+
+from sanic import Blueprint, response
+
+from prescreen import accounts, review
+
+api = Blueprint("api", url_prefix="/api")
+
+
+async def _site(request):
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    return await asyncio.to_thread(accounts.api_site, request.app.ctx.db, token)
+
+
+def _error(status: int, message: str):
+    return response.json({"error": message}, status=status,
+                         headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+
+
+@api.get("/handoffs")
+async def handoffs(request):
+    found = await _site(request)
+    if found is None:
+        return _error(401, "a valid API token is needed")
+    site_id, label = found
+    try:
+        filters = review.Filters.parse({k: request.args.get(k) for k in ("trial", "status", "from", "to")})
+    except review.ReviewError as error:
+        return _error(400, str(error))
+    rows = await asyncio.to_thread(review.handoffs_json, request.app.ctx.db, f"api:{site_id}:{label}", site_id,
+                                   filters)
+    return response.json({"site_id": site_id, "handoffs": rows})
+
+
+@api.get("/screenings/<screening_id:str>")
+async def screening(request, screening_id):
+    found = await _site(request)
+    if found is None:
+        return _error(401, "a valid API token is needed")
+    site_id, label = found
+    try:
+        body = await asyncio.to_thread(review.screening_json, request.app.ctx.db, f"api:{site_id}:{label}",
+                                       site_id, screening_id)
+    except review.NotFound:
+        return _error(404, "no such screening for this site")
+    return response.json(body)

@@ -1,0 +1,57 @@
+"""The web process: `python -m web.app` (started by `make run`), on 127.0.0.1:8000 by default."""
+from __future__ import annotations
+
+import logging
+import os
+
+from sanic import Sanic, response
+
+from prescreen.storage import Database
+from prescreen.trials import load_catalog
+from web.api import api
+from web.settings import WebSettings
+from web.staff import staff
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# No page of ours is framed by another site, runs another site's script, or posts elsewhere.
+PAGE_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+
+
+def create_app(db: Database, catalog, settings: WebSettings, name: str = "prescreen_web") -> Sanic:
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = 1_000_000
+    app.config.FORWARDED_SECRET = None
+    app.ctx.db, app.ctx.catalog, app.ctx.settings = db, catalog, settings
+    app.ctx.trial_ids = {t.id for t in catalog.trials}
+    app.blueprint(staff)
+    app.blueprint(api)
+    app.static("/static", os.path.join(os.path.dirname(__file__), "static"), name="static")
+
+    @app.get("/")
+    async def home(request):
+        return response.redirect("/staff/")
+
+    @app.on_response
+    async def security_headers(request, reply):
+        reply.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+        reply.headers.setdefault("X-Content-Type-Options", "nosniff")
+        reply.headers.setdefault("Referrer-Policy", "same-origin")  # never to others; ours keep Origin
+        if request.path.startswith(("/staff", "/api")):
+            reply.headers["Cache-Control"] = "no-store"  # patient data stays out of caches
+
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = WebSettings.from_env()
+    db = Database()
+    db.create_schema()
+    catalog = load_catalog(os.environ.get("PRESCREEN_TRIALS_DIR") or os.path.join(ROOT, "trials"))
+    app = create_app(db, catalog, settings)
+    # access_log off: URLs can carry filters, and request lines are no place for patient data.
+    app.run(host=settings.host, port=settings.port, access_log=False, motd=False, workers=1)
+
+
+if __name__ == "__main__":
+    main()

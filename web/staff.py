@@ -1,0 +1,176 @@
+"""Staff review pages under /staff: sign in, the list of handoffs, one handoff, its audit
+log, status changes and notes, and the CSV export."""
+from __future__ import annotations
+
+import asyncio
+import hmac
+from functools import wraps
+from urllib.parse import urlencode, urlparse
+
+from sanic import Blueprint, response
+
+from prescreen import accounts, review
+from web.pages import render
+
+COOKIE = "prescreen_staff"
+staff = Blueprint("staff", url_prefix="/staff")
+
+
+def _ctx(request):
+    return request.app.ctx
+
+
+def signed_in(handler):
+    """Pages for signed-in staff only; a POST must also carry the session's CSRF token."""
+
+    @wraps(handler)
+    async def wrapper(request, *args, **kwargs):
+        ctx = _ctx(request)
+        user = await asyncio.to_thread(accounts.session_user, ctx.db, request.cookies.get(COOKIE), ctx.settings.idle)
+        if user is None:
+            target = request.path + (f"?{request.query_string}" if request.query_string else "")
+            reply = response.redirect("/staff/login?" + urlencode({"next": target}))
+            if request.cookies.get(COOKIE):
+                del reply.cookies[COOKIE]
+            return reply
+        if request.method == "POST" and not hmac.compare_digest(request.form.get("csrf", ""), user.csrf_token):
+            return render(request, "error.html.j2", status=403, user=user,
+                          message="This form has expired. Please go back and try again.")
+        return await handler(request, user, *args, **kwargs)
+
+    return wrapper
+
+
+@staff.get("/login")
+async def login_page(request):
+    return render(request, "login.html.j2", next=_safe_next(request.args.get("next")))
+
+
+@staff.post("/login")
+async def login(request):
+    ctx = _ctx(request)
+    if not _same_origin(request):
+        return render(request, "login.html.j2", status=403, error="Please sign in from this page.", next="")
+    username, password = request.form.get("username", ""), request.form.get("password", "")
+    user = await asyncio.to_thread(accounts.authenticate, ctx.db, username, password)
+    if user is None:
+        return render(request, "login.html.j2", status=401, next=_safe_next(request.form.get("next")),
+                      error="Wrong username or password, or too many tries: wait 15 minutes.")
+    token, _ = await asyncio.to_thread(accounts.start_session, ctx.db, user)
+    reply = response.redirect(_safe_next(request.form.get("next")) or "/staff/")
+    reply.cookies[COOKIE] = token
+    cookie = reply.cookies[COOKIE]
+    cookie["httponly"], cookie["samesite"], cookie["path"] = True, "Strict", "/staff"
+    if ctx.settings.secure_cookies:
+        cookie["secure"] = True
+    return reply
+
+
+@staff.post("/logout")
+@signed_in
+async def logout(request, user):
+    await asyncio.to_thread(accounts.end_session, _ctx(request).db, request.cookies.get(COOKIE))
+    reply = response.redirect("/staff/login")
+    del reply.cookies[COOKIE]
+    return reply
+
+
+@staff.get("/")
+@signed_in
+async def handoff_list(request, user):
+    ctx = _ctx(request)
+    try:
+        filters = review.Filters.parse({k: request.args.get(k) for k in ("trial", "status", "from", "to")})
+    except review.ReviewError as error:
+        return render(request, "error.html.j2", status=400, user=user, message=str(error))
+    rows, counts = await asyncio.to_thread(review.list_handoffs, ctx.db, user.actor, user.sites, filters,
+                                           ctx.settings.timezone)
+    return render(request, "list.html.j2", user=user, rows=rows, counts=counts, filters=filters,
+                  trials=_trials_of(ctx.catalog, user.sites), query=urlencode(filters.query_args()))
+
+
+@staff.get("/export.csv")
+@signed_in
+async def export(request, user):
+    ctx = _ctx(request)
+    try:
+        filters = review.Filters.parse({k: request.args.get(k) for k in ("trial", "status", "from", "to")})
+    except review.ReviewError as error:
+        return render(request, "error.html.j2", status=400, user=user, message=str(error))
+    body = await asyncio.to_thread(review.export_csv, ctx.db, user.actor, user.sites, filters, ctx.settings.timezone)
+    return response.text(body, content_type="text/csv; charset=utf-8",
+                         headers={"Content-Disposition": 'attachment; filename="handoffs.csv"'})
+
+
+@staff.get("/handoffs/<handoff_id:str>")
+@signed_in
+async def handoff_page(request, user, handoff_id):
+    return await _detail(request, user, handoff_id)
+
+
+async def _detail(request, user, handoff_id, error: str | None = None, status: int = 200):
+    ctx = _ctx(request)
+    try:
+        handoff = await asyncio.to_thread(review.open_handoff, ctx.db, user.actor, user.sites, handoff_id)
+    except review.NotFound:
+        return render(request, "error.html.j2", status=404, user=user, message="There is no such handoff for your site.")
+    return render(request, "detail.html.j2", status=status, user=user, h=handoff, error=error,
+                  trial=ctx.catalog.trial(handoff.trial_id) if handoff.trial_id in ctx.trial_ids else None,
+                  next_statuses=review.NEXT_STATUSES[handoff.status])
+
+
+@staff.post("/handoffs/<handoff_id:str>/status")
+@signed_in
+async def handoff_status(request, user, handoff_id):
+    ctx = _ctx(request)
+    try:
+        await asyncio.to_thread(review.change_status, ctx.db, user.actor, user.sites, handoff_id,
+                                request.form.get("status") or None, request.form.get("note", ""), user.username)
+    except review.NotFound:
+        return render(request, "error.html.j2", status=404, user=user, message="There is no such handoff for your site.")
+    except review.ReviewError as error:
+        return await _detail(request, user, handoff_id, error=str(error), status=400)
+    return response.redirect(f"/staff/handoffs/{handoff_id}", status=303)
+
+
+@staff.get("/handoffs/<handoff_id:str>/summary")
+@signed_in
+async def handoff_summary(request, user, handoff_id):
+    """The summary exactly as the site received it, shown in a sandboxed frame."""
+    ctx = _ctx(request)
+    try:
+        handoff = await asyncio.to_thread(review.open_handoff, ctx.db, user.actor, user.sites, handoff_id,
+                                          "summary_viewed")
+    except review.NotFound:
+        return response.text("not found", status=404)
+    return response.html(handoff.summary_html, headers={
+        "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"})
+
+
+@staff.get("/handoffs/<handoff_id:str>/audit")
+@signed_in
+async def handoff_audit(request, user, handoff_id):
+    ctx = _ctx(request)
+    try:
+        entries = await asyncio.to_thread(review.handoff_audit, ctx.db, user.actor, user.sites, handoff_id)
+    except review.NotFound:
+        return render(request, "error.html.j2", status=404, user=user, message="There is no such handoff for your site.")
+    return render(request, "audit.html.j2", user=user, entries=entries, handoff_id=handoff_id)
+
+
+def _trials_of(catalog, sites):
+    return [t for t in catalog.trials if any(s.id in sites for s in t.sites)]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the staff pages: never another site (an open redirect)."""
+    if not target or not target.startswith("/staff/") or target.startswith("//") or "\\" in target:
+        return ""
+    return target
+
+
+def _same_origin(request) -> bool:
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return True  # browsers send one with a form; other clients have no cookie to abuse
+    return urlparse(origin).netloc == request.host
