@@ -12,14 +12,16 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/current.tar.gz
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 
+WEBCHAT := web/static/vendor/rasa-webchat-1.0.1.js
+
 .PHONY: run test check-trials venv train
 
 ## run: set up what is missing (venv, model), check the trials, start the assistant
-run: check-trials $(MODEL)
+run: check-trials $(MODEL) $(WEBCHAT)
 	scripts/run-assistant
 
 ## test: every test: trial checks, pytest, Rasa data validation, conversation stories
-test: check-trials $(MODEL)
+test: check-trials $(MODEL) $(WEBCHAT)
 	scripts/install-system-packages
 	$(PY) -m pytest
 	$(RASA) data validate --fail-on-warnings --quiet
@@ -37,6 +39,10 @@ $(VENV)/.installed: requirements.txt
 	@touch $@
 
 train: $(MODEL)
+
+# The chat widget for the patient page: one file from npm, checked against a pinned hash.
+$(WEBCHAT):
+	scripts/fetch-webchat
 
 # Retrained only when the NLU data, rules or config change. Trials are not training data.
 $(MODEL): $(VENV)/.installed $(TRAINING_DATA)

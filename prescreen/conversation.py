@@ -246,25 +246,28 @@ class Conversation:
         order = list(self.catalog.facts)
         results = [evaluate_trial(trial, values, order) for trial in self.catalog.trials]
         results.sort(key=lambda r: r.verdict != POSSIBLY_ELIGIBLE)  # studies that may fit first
-        messages = [Message(wording.RESULTS_INTRO)]
+        said = {}
         for result in results:
-            trial = result.trial
             if result.verdict == NOT_ELIGIBLE:
-                messages.append(Message(wording.does_not_fit(trial, result.failed)))
+                said[result.trial_id] = wording.does_not_fit(result.trial, result.failed)
             else:
                 unsure = [self.catalog.facts[f].label for f in result.open_facts if values.get(f) == NOT_SURE]
-                messages.append(Message(wording.may_fit(trial, result.site_checks, unsure)))
-        messages.append(Message(custom={"results": [_payload(r) for r in results]}))
+                said[result.trial_id] = wording.may_fit(result.trial, result.site_checks, unsure)
+        messages = [Message(wording.RESULTS_INTRO)] + [Message(said[r.trial_id]) for r in results]
+        messages.append(Message(custom={"results": [_payload(r, said[r.trial_id]) for r in results]}))
         fits = [r.trial for r in results if r.verdict == POSSIBLY_ELIGIBLE]
         messages.append(Message(wording.what_next(fits)))
         return messages
 
 
-def _payload(result) -> dict:
-    """The machine-readable result: criteria that do not apply to this patient are left out."""
+def _payload(result, message: str) -> dict:
+    """The machine-readable result: criteria that do not apply to this patient are left out.
+    `title` and `message` are what the patient reads, for a page that shows result cards."""
     return {
         "trial_id": result.trial_id,
+        "title": result.trial.short_title,
         "verdict": result.verdict,
+        "message": message,
         "criteria": [{"id": r.id, "status": r.status} for r in result.criteria if r.status != "not_applicable"],
     }
 

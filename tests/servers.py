@@ -29,7 +29,8 @@ class Assistant:
 
     def __init__(self, workdir: Path, env: dict[str, str] | None = None):
         self.workdir = workdir
-        self.rasa_port, self.actions_port, self.web_port = free_port(), free_port(), free_port()
+        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.web_port, self.patient_port = free_port(), free_port()
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
@@ -44,10 +45,13 @@ class Assistant:
             "PRESCREEN_OUTBOX_DIR": str(workdir / "outbox"),
             "RELAY_POLL_SECONDS": "0.2",
             "WEB_PORT": str(self.web_port),
+            "PATIENT_PORT": str(self.patient_port),
+            "PATIENT_SOCKET_URL": f"http://127.0.0.1:{self.rasa_port}",
+            "PATIENT_PAGE_ORIGINS": f"http://127.0.0.1:{self.patient_port}",
             "PYTHONPATH": str(ROOT),
             **(env or {}),
         }
-        self.actions = self.rasa = self.relay = self.web = None
+        self.actions = self.rasa = self.relay = self.web = self.patient = None
 
     @property
     def url(self) -> str:
@@ -81,6 +85,14 @@ class Assistant:
     def start_web(self) -> None:
         self.web = self._spawn("web", [sys.executable, "-m", "web.app"])
         self._wait(self.web_url + "/staff/login", self.web, "web server")
+
+    @property
+    def patient_url(self) -> str:
+        return f"http://127.0.0.1:{self.patient_port}"
+
+    def start_patient_page(self) -> None:
+        self.patient = self._spawn("patient", [sys.executable, "-m", "web.patient"])
+        self._wait(self.patient_url + "/", self.patient, "patient page")
 
     def accounts(self, *args: str, password: str | None = None) -> str:
         """Run the documented accounts command against this run's database; its output."""
@@ -117,7 +129,7 @@ class Assistant:
         self._stop(self.rasa)
 
     def stop(self) -> None:
-        for process in (self.rasa, self.actions, self.relay, self.web):
+        for process in (self.rasa, self.actions, self.relay, self.web, self.patient):
             self._stop(process)
 
     def say(self, sender: str, text: str) -> list[dict]:
