@@ -10,6 +10,7 @@ import re
 from datetime import date
 from typing import Iterable
 
+from prescreen import wording
 from prescreen.durations import DAYS_PER_UNIT, DaysAgo
 from prescreen.factbank import NOT_SURE, Fact, QuestionGroup
 
@@ -283,6 +284,6 @@ def _is_none_answer(text: str) -> bool:
 
 def check_length(text: str) -> None:
     if len(text) > MAX_MESSAGE_CHARS:
-        raise AnswerError("That message is too long for me. Please answer in a few words.")
+        raise AnswerError(wording.TOO_LONG)
     if not text.strip():
         raise AnswerError("I didn't get an answer. Please type a few words or tap a button.")

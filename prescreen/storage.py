@@ -234,7 +234,8 @@ class Database:
         parsed = make_url(self.url)
         if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(self.url, future=True, pool_pre_ping=True,
+        # hide_parameters: an error message never carries the patient's answers into a log.
+        self.engine = create_engine(self.url, future=True, pool_pre_ping=True, hide_parameters=True,
                                     json_serializer=lambda v: json.dumps(v, ensure_ascii=False))
         if parsed.drivername.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)

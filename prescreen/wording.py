@@ -134,3 +134,10 @@ STOPPED_AFTER_CONSENT = (
     "OK, I've stopped. What you already agreed to send will still go to that study team. "
     'To withdraw it, type "delete my data".'
 )
+
+TOO_LONG = "That message is too long for me. Please answer in a few words."
+
+TECHNICAL_PROBLEM = (
+    "Sorry, we have a technical problem. Please try again in a moment. "
+    "If it keeps happening, please try again later."
+)

@@ -11,6 +11,7 @@
 - Custom messages. Rasa sends a custom JSON message as `emit(event, **message)`, which
   raises TypeError for any key but emit's own and drops the rest of the turn. Here it
   is sent as the event's data, like every other message.
+Each message is handled by `safe_reply.handle_message`, like the REST channel's.
 """
 import inspect
 import json
@@ -23,6 +24,8 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from socketio import AsyncServer
+
+from rasa_addons.safe_reply import handle_message
 
 logger = logging.getLogger(__name__)
 DEFAULT_ORIGINS = "http://127.0.0.1:8080,http://localhost:8080"
@@ -37,6 +40,14 @@ def allowed_origins(configured: Optional[List[Text]] = None) -> List[Text]:
 
 
 class JsonSocketIOOutput(SocketIOOutput):
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.sent = 0  # how many messages this turn has sent, for safe_reply
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        self.sent += 1
+        await super()._send_message(socket_id, response)
+
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, json_message)
 
@@ -82,7 +93,7 @@ class SameOriginSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Dict) -> None:
+        async def user_message(sid: Text, data: Dict) -> None:
             if not isinstance(data, dict):
                 return
             if self.session_persistence:
@@ -99,8 +110,10 @@ class SameOriginSocketIOInput(SocketIOInput):
                 except ValueError:
                     metadata = {}
             text = data.get("message")
-            await on_new_message(UserMessage(
-                text if isinstance(text, str) else "", JsonSocketIOOutput(sio, self.bot_message_evt), sender_id,
-                input_channel=self.name(), metadata=metadata if isinstance(metadata, dict) else {}))
+            output = JsonSocketIOOutput(sio, self.bot_message_evt)
+            await handle_message(on_new_message, UserMessage(
+                text if isinstance(text, str) else "", output, sender_id,
+                input_channel=self.name(), metadata=metadata if isinstance(metadata, dict) else {}),
+                lambda: output.sent)
 
         return socketio_webhook

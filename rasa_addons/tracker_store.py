@@ -7,6 +7,12 @@ fall back to a default when a variable is unset.
 
 When the patient withdraws, the action sets the `erase_conversation` slot; instead of
 saving, this store then deletes every stored event of that conversation.
+
+Rasa wraps every tracker store in its FailSafeTrackerStore, which turns a database
+error on reading into "no such conversation" (a new, empty one) and on saving into
+keeping the turn in memory only. For a screening that would quietly throw the
+patient's answers away. So a database error here is raised as TrackerStoreUnavailable,
+which that wrapper does not catch; the channels (rasa_addons/safe_reply.py) answer it.
 """
 import os
 from pathlib import Path
@@ -14,9 +20,15 @@ from typing import Any, Optional
 
 from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 DEFAULT_URL = "sqlite:///var/tracker.db"
 ERASE_SLOT = "erase_conversation"
+
+
+class TrackerStoreUnavailable(BaseException):
+    """The conversation database failed. A BaseException, so that Rasa's
+    FailSafeTrackerStore (which catches Exception) lets it through."""
 
 
 class UrlSQLTrackerStore(SQLTrackerStore):
@@ -36,12 +48,28 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(parsed.query),
         )
+        self.engine.hide_parameters = True  # a failed INSERT must not put patient text in a log
+
+    async def retrieve(self, sender_id: str):
+        try:
+            return await super().retrieve(sender_id)
+        except SQLAlchemyError as error:
+            raise TrackerStoreUnavailable(f"reading a conversation failed: {error.__class__.__name__}") from error
+
+    async def retrieve_full_tracker(self, conversation_id: str):
+        try:
+            return await super().retrieve_full_tracker(conversation_id)
+        except SQLAlchemyError as error:
+            raise TrackerStoreUnavailable(f"reading a conversation failed: {error.__class__.__name__}") from error
 
     async def save(self, tracker) -> None:
-        if tracker.get_slot(ERASE_SLOT):
-            self.erase(tracker.sender_id)
-            return
-        await super().save(tracker)
+        try:
+            if tracker.get_slot(ERASE_SLOT):
+                self.erase(tracker.sender_id)
+                return
+            await super().save(tracker)
+        except SQLAlchemyError as error:
+            raise TrackerStoreUnavailable(f"saving a conversation failed: {error.__class__.__name__}") from error
 
     def erase(self, sender_id: str) -> None:
         with self.session_scope() as session:

@@ -55,14 +55,26 @@ class PostgresServer:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise PostgresUnavailable(f"initdb failed: {result.stderr.strip()[-300:]}")
         self._data = data
+        try:
+            self.resume()
+        except PostgresUnavailable:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        self._wait()
+
+    def resume(self) -> None:
+        """Start (again) on the same port and data."""
         options = f"-h 127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off"
-        result = subprocess.run([*self._as, self._pg_ctl, "-D", str(data), "-l", str(self.folder / "server.log"),
+        result = subprocess.run([*self._as, self._pg_ctl, "-D", str(self._data), "-l", str(self.folder / "server.log"),
                                  "-o", options, "-w", "-t", "60", "start"], capture_output=True, text=True)
         if result.returncode != 0:
             log = (self.folder / "server.log").read_text(errors="replace")[-300:]
-            shutil.rmtree(self.folder, ignore_errors=True)
             raise PostgresUnavailable(f"postgres did not start: {log or result.stderr.strip()[-300:]}")
-        self._wait()
+
+    def pause(self) -> None:
+        """Stop the server but keep its data, as an outage would."""
+        subprocess.run([*self._as, self._pg_ctl, "-D", str(self._data), "-m", "fast", "-w", "stop"],
+                       capture_output=True)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
@@ -91,7 +103,5 @@ class PostgresServer:
         raise PostgresUnavailable(f"postgres did not accept connections within {timeout}s")
 
     def stop(self) -> None:
-        # "fast" shutdown: open client connections are closed rather than waited for.
-        subprocess.run([*self._as, self._pg_ctl, "-D", str(self._data), "-m", "fast", "-w", "stop"],
-                       capture_output=True)
+        self.pause()  # "fast" shutdown: open client connections are closed, not waited for
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -128,6 +128,9 @@ class Assistant:
     def stop_rasa(self) -> None:
         self._stop(self.rasa)
 
+    def stop_actions(self) -> None:
+        self._stop(self.actions)
+
     def stop(self) -> None:
         for process in (self.rasa, self.actions, self.relay, self.web, self.patient):
             self._stop(process)
