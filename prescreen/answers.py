@@ -179,7 +179,12 @@ def parse_time_ago(text: str, today: date) -> DaysAgo:
 def parse_range_payload(value: str) -> DaysAgo:
     """A time button's payload: "days:29-90" or "days:91-" (open-ended)."""
     low, _, high = value.removeprefix("days:").partition("-")
-    return DaysAgo(float(low), float(high) if high else float("inf"))
+    try:
+        if not re.fullmatch(r"\d{1,6}", low) or not re.fullmatch(r"(\d{1,6})?", high):
+            raise ValueError(value)
+        return DaysAgo(float(low), float(high) if high else float("inf"))
+    except ValueError as exc:  # typed, not tapped: "choice:days:" and the like
+        raise AnswerError("Please tap one of the buttons, or say how long ago, for example \"3 months\".") from exc
 
 
 def parse_choice(fact: Fact, text: str) -> str:
