@@ -1,29 +1,45 @@
-"""Rasa's SQL tracker store, configured by one database URL, that can forget a conversation.
+"""Rasa's SQL tracker store, configured by one database URL, safe and fast.
 
 `TRACKER_DB_URL` picks the database: a SQLite file in the project by default, or
 PostgreSQL, e.g. `postgresql://user:password@127.0.0.1:5432/prescreen`. Rasa's own
 SQLTrackerStore wants the URL's parts as separate settings, and endpoints.yml cannot
 fall back to a default when a variable is unset.
 
-When the patient withdraws, the action sets the `erase_conversation` slot; instead of
-saving, this store then deletes every stored event of that conversation.
-
-Rasa wraps every tracker store in its FailSafeTrackerStore, which turns a database
-error on reading into "no such conversation" (a new, empty one) and on saving into
-keeping the turn in memory only. For a screening that would quietly throw the
-patient's answers away. So a database error here is raised as TrackerStoreUnavailable,
-which that wrapper does not catch; the channels (rasa_addons/safe_reply.py) answer it.
+What it adds to Rasa's store:
+- Forgetting. When the patient withdraws, the action sets the `erase_conversation`
+  slot; instead of saving, the store deletes every stored event of the conversation.
+- Failing loudly. Rasa wraps every tracker store in its FailSafeTrackerStore, which
+  turns a database error on reading into "no such conversation" (a new, empty one) and
+  on saving into keeping the turn in memory only: for a screening, quietly throwing
+  the patient's answers away. Here a database error is raised as
+  TrackerStoreUnavailable, which that wrapper does not catch; the channels
+  (rasa_addons/safe_reply.py) answer it.
+- Speed. Reading a conversation back means replaying all its events, and saving one
+  counts the stored events first, on every message: together most of the Rasa
+  server's time under load (py-spy, bench/load.py). So the trackers of recent
+  conversations stay in memory, and one is used again only while its last stored
+  event is still the conversation's last in the database; anything else (a failed
+  turn, another server, an erasure) reads the database again. Saving appends the
+  events added since the tracker was handed out, as Rasa's own store would.
 """
+import itertools
+import json
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Optional
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
 DEFAULT_URL = "sqlite:///var/tracker.db"
 ERASE_SLOT = "erase_conversation"
+CACHED_CONVERSATIONS = 500
 
 
 class TrackerStoreUnavailable(BaseException):
@@ -31,47 +47,106 @@ class TrackerStoreUnavailable(BaseException):
     FailSafeTrackerStore (which catches Exception) lets it through."""
 
 
+def _unavailable(what: str, error: Exception) -> TrackerStoreUnavailable:
+    return TrackerStoreUnavailable(f"{what} a conversation failed: {error.__class__.__name__}")
+
+
 class UrlSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Optional[Any] = None, url: Optional[str] = None, event_broker: Optional[Any] = None,
                  **kwargs: Any) -> None:
         parsed = make_url(url or os.environ.get("TRACKER_DB_URL") or DEFAULT_URL)
-        if parsed.drivername.startswith("sqlite") and parsed.database:
+        sqlite = parsed.drivername.startswith("sqlite")
+        if sqlite and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(
-            domain=domain,
-            dialect=parsed.drivername,
-            host=parsed.host,
-            port=parsed.port,
-            db=parsed.database,
-            username=parsed.username,
-            password=parsed.password,
-            event_broker=event_broker,
-            query=dict(parsed.query),
-        )
+        super().__init__(domain=domain, dialect=parsed.drivername, host=parsed.host, port=parsed.port,
+                         db=parsed.database, username=parsed.username, password=parsed.password,
+                         event_broker=event_broker, query=dict(parsed.query))
+        if sqlite:
+            # Rasa's engine opens a new SQLite connection for every read and write;
+            # this one keeps them open. All use is from the server's one event loop.
+            self.engine = sa.create_engine(parsed, poolclass=QueuePool, connect_args={"check_same_thread": False},
+                                           hide_parameters=True)
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.engine.hide_parameters = True  # a failed INSERT must not put patient text in a log
+        self._recent: "OrderedDict[str, tuple]" = OrderedDict()  # sender -> (tracker, its last stored event id)
+        self._handed_out: dict = {}  # sender -> (events stored, last event id) when retrieve() returned it
+
+    def _last_event_id(self, session, sender_id: str) -> Optional[int]:
+        return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
 
     async def retrieve(self, sender_id: str):
         try:
-            return await super().retrieve(sender_id)
+            cached = self._recent.pop(sender_id, None)  # out while in use: a failed turn must not leave it
+            with self.session_scope() as session:
+                last_id = self._last_event_id(session, sender_id)
+            if cached is not None and cached[1] == last_id:
+                tracker = cached[0]
+            else:
+                tracker = await super().retrieve(sender_id)
         except SQLAlchemyError as error:
-            raise TrackerStoreUnavailable(f"reading a conversation failed: {error.__class__.__name__}") from error
+            raise _unavailable("reading", error) from error
+        if tracker is not None:
+            self._handed_out[sender_id] = (len(tracker.events), last_id)
+        return tracker
 
     async def retrieve_full_tracker(self, conversation_id: str):
         try:
             return await super().retrieve_full_tracker(conversation_id)
         except SQLAlchemyError as error:
-            raise TrackerStoreUnavailable(f"reading a conversation failed: {error.__class__.__name__}") from error
+            raise _unavailable("reading", error) from error
 
     async def save(self, tracker) -> None:
+        sender_id = tracker.sender_id
+        handed_out = self._handed_out.pop(sender_id, None)
         try:
             if tracker.get_slot(ERASE_SLOT):
-                self.erase(tracker.sender_id)
+                self.erase(sender_id)
                 return
-            await super().save(tracker)
+            if handed_out is None:  # not from retrieve(): Rasa's own save counts what is stored
+                self._recent.pop(sender_id, None)
+                await super().save(tracker)
+                return
+            await self.stream_events(tracker)
+            stored, last_id = handed_out
+            new_events = list(itertools.islice(tracker.events, stored, len(tracker.events)))
+            with self.session_scope() as session:
+                rows = [self._row(sender_id, event) for event in new_events]
+                session.add_all(rows)
+                session.commit()
+                last_id = rows[-1].id if rows else last_id
         except SQLAlchemyError as error:
-            raise TrackerStoreUnavailable(f"saving a conversation failed: {error.__class__.__name__}") from error
+            self._recent.pop(sender_id, None)
+            raise _unavailable("saving", error) from error
+        if any(isinstance(event, SessionStarted) for event in new_events):
+            return  # the stored session now starts later than this tracker: read it back next time
+        self._recent[sender_id] = (tracker, last_id)
+        self._recent.move_to_end(sender_id)
+        while len(self._recent) > CACHED_CONVERSATIONS:
+            self._recent.popitem(last=False)
+
+    def _row(self, sender_id: str, event) -> Any:
+        """The stored form of one event, exactly as Rasa's SQLTrackerStore.save writes it."""
+        data = event.as_dict()
+        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                             intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                             action_name=data.get("name"), data=json.dumps(data))
 
     def erase(self, sender_id: str) -> None:
+        self._recent.pop(sender_id, None)
+        self._handed_out.pop(sender_id, None)
         with self.session_scope() as session:
             session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
             session.commit()
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    # WAL: readers never wait for the writer. synchronous=NORMAL: a commit is not
+    # flushed to disk on its own (a checkpoint is); a crash of the program loses
+    # nothing, a power cut can lose the last moments of conversations. Every message
+    # commits, and flushing each one was a tenth of the server's time under load.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -21,6 +21,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(url: str, process: subprocess.Popen, name: str, timeout: float = 180) -> None:
+    """Until `url` answers 2xx; fails at once if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited early")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{name} did not answer within {timeout}s")
+
+
 class Assistant:
     """The servers, with their own ports, databases, outbox folder and log files.
 
@@ -33,7 +48,7 @@ class Assistant:
         self.web_port, self.patient_port = free_port(), free_port()
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n'
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n  enable_selective_domain: true\n'
             "tracker_store:\n  type: rasa_addons.tracker_store.UrlSQLTrackerStore\n"
         )
         self.env = {
@@ -102,18 +117,8 @@ class Assistant:
             raise RuntimeError(f"accounts {' '.join(args)} failed: {result.stderr}")
         return result.stdout.strip()
 
-    def _wait(self, url: str, process: subprocess.Popen, name: str, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited early; see {self.workdir}")
-            try:
-                if requests.get(url, timeout=2).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{name} did not answer within {timeout}s; see {self.workdir}")
+    def _wait(self, url: str, process: subprocess.Popen, name: str) -> None:
+        wait_until_up(url, process, f"{name} (logs in {self.workdir})")
 
     @staticmethod
     def _stop(process: subprocess.Popen | None) -> None:

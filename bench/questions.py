@@ -1,0 +1,89 @@
+"""Conversation length: how many questions each kind of patient answers before every
+study is decided, next to what a plain form would ask.
+
+    .venv/bin/python bench/questions.py [--out bench/results/questions.json]
+
+Runs the core conversation directly (no servers). "Who is answering" counts as a
+question; a checklist ("have you had any of these?") counts as one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from prescreen.conversation import RESPONDENT, Conversation, Screening  # noqa: E402
+from prescreen.eligibility import POSSIBLY_ELIGIBLE, evaluate_trial  # noqa: E402
+from prescreen.planner import Planner  # noqa: E402
+from prescreen.trials import load_catalog  # noqa: E402
+
+TODAY = date(2026, 11, 23)
+ADULT = {RESPONDENT: "me", "condition": "lupus", "refractory": "yes", "age": "34",
+         "diagnosis_when": "more than 2 years ago", "sex": "female"}
+PROFILES = {
+    "adult with lupus who may fit every study": ADULT,
+    "child of 9 with lupus (a parent answers)": {**ADULT, RESPONDENT: "my daughter", "age": "9"},
+    "not sure of most answers": {RESPONDENT: "me", "condition": "lupus"},
+    "excluded: another illness (rheumatoid arthritis)": {**ADULT, "condition": "rheumatoid arthritis"},
+    "excluded: usual treatment works": {**ADULT, "refractory": "no"},
+    "excluded: too young (3)": {**ADULT, RESPONDENT: "my son", "age": "3"},
+    "excluded: too old (80)": {**ADULT, "age": "80"},
+    "excluded: pregnant": {**ADULT, "pregnancy": "pregnant"},
+}
+OTHERWISE = {"not sure of most answers": "not sure"}
+
+
+def questions_until_decided(conversation: Conversation, replies: dict, otherwise: str) -> tuple[int, list[str]]:
+    screening = Screening()
+    asked = []
+    for _ in range(60):
+        message = conversation.ask(screening)
+        if message is None:
+            return len(asked), asked
+        asked.append(screening.group or screening.asking[0])
+        if screening.group:
+            reply = replies.get(screening.group, "none of these" if otherwise == "no" else otherwise)
+        else:
+            reply = replies.get(screening.asking[0], otherwise)
+        conversation.receive(screening, reply, None, TODAY)
+    raise RuntimeError("the screening never ended")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "questions.json"))
+    args = parser.parse_args()
+    catalog = load_catalog(ROOT / "trials")
+    conversation = Conversation(Planner(catalog))
+    answerable = sum(1 for t in catalog.trials for c in t.criteria if c.rule is not None and c.facts())
+    facts = len({f for t in catalog.trials for c in t.criteria if c.rule is not None for f in c.facts()})
+    rows = []
+    for name, replies in PROFILES.items():
+        count, asked = questions_until_decided(conversation, replies, OTHERWISE.get(name, "no"))
+        screening = Screening()
+        for _ in range(count):  # replay to read the verdicts
+            conversation.ask(screening)
+            key = screening.group or screening.asking[0]
+            conversation.receive(screening, replies.get(key, "none of these" if screening.group and
+                                                        OTHERWISE.get(name, "no") == "no" else
+                                                        OTHERWISE.get(name, "no")), None, TODAY)
+        values = screening.values()
+        may_fit = sum(evaluate_trial(t, values, list(catalog.facts)).verdict == POSSIBLY_ELIGIBLE
+                      for t in catalog.trials)
+        rows.append({"profile": name, "questions": count, "studies_that_may_fit": may_fit, "asked": asked})
+        print(f"{count:3d} questions, {may_fit} may fit: {name}")
+    out = {"patient_answerable_criteria": answerable, "distinct_patient_facts_in_rules": facts,
+           "trials": len(catalog.trials), "profiles": rows}
+    print(f"A plain form: {answerable} patient-answerable criteria across {len(catalog.trials)} studies "
+          f"({facts} distinct facts).")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
