@@ -4,9 +4,11 @@ from pathlib import Path
 
 from prescreen.conversation import Conversation
 from prescreen.planner import Planner
+from prescreen.referral import ReferralConversation
 from prescreen.trials import load_catalog
 
 TRIALS_DIR = Path(os.environ.get("PRESCREEN_TRIALS_DIR", Path(__file__).resolve().parent.parent / "trials"))
 
 CATALOG = load_catalog(TRIALS_DIR)
 CONVERSATION = Conversation(Planner(CATALOG))
+REFERRAL = ReferralConversation(CATALOG)

@@ -1,13 +1,19 @@
-"""The screening form's adapters: ask, validate, show results, stop, resume."""
-from datetime import date
-from typing import Any, Dict, List, Text
+"""The screening's adapters: one action per patient message.
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+The `stage` slot says where a conversation is: "screening" (questions), "contact" (the
+offers, consent and contact details after the results, see referral.py) or none.
+While a stage lasts, the rules send every message to that stage's turn action, which
+reads the answer, says what the core says, and asks the next question, in one call.
+"""
+from datetime import date
+from typing import Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.catalog import CATALOG, CONVERSATION
+from actions.catalog import CATALOG, CONVERSATION, REFERRAL
 from actions.channel import intent_of, patient_text, send
 from actions.store import database
 from prescreen import wording
@@ -15,59 +21,66 @@ from prescreen.conversation import Message, Screening
 from prescreen.handoff import save_screening
 from prescreen.referral import start_referral
 
-DONE = "done"  # the form's one slot, once no question is left
+SCREENING, CONTACT = "screening", "contact"
 
 
 def screening_of(tracker: Tracker) -> Screening:
     return Screening.from_json(tracker.get_slot("screening"))
 
 
-class ActionAskAnswer(Action):
-    """Ask the planner's next question (the form's `action_ask_<slot>`)."""
+def continue_screening(tracker: Tracker, screening: Screening, replies: List[Message]) -> tuple:
+    """After a message: the next question, or the results and the first offer to be
+    contacted. Returns what to say and the events."""
+    question = CONVERSATION.ask(screening)
+    if question is not None:
+        return [*replies, question], screening_events(tracker, screening, SCREENING)
+    replies = [*replies, *CONVERSATION.results(screening)]
+    screening_id = save_screening(database(), CATALOG, tracker.sender_id, screening)
+    referral = start_referral(CATALOG, screening, screening_id)
+    offer = REFERRAL.ask(referral, screening.respondent)
+    if offer is not None:
+        replies.append(offer)
+    return replies, screening_events(tracker, screening, CONTACT if offer else None, referral.to_json())
+
+
+def screening_events(tracker: Tracker, screening: Screening, stage: Optional[Text],
+                     referral: Optional[dict] = None) -> List[Dict]:
+    events = [SlotSet("screening", screening.to_json()), SlotSet("referral", referral)]
+    return events + stage_events(tracker, stage)
+
+
+def stage_events(tracker: Tracker, stage: Optional[Text]) -> List[Dict]:
+    """`stage` is set only when it changes (the rules list each change)."""
+    return [] if tracker.get_slot("stage") == stage else [SlotSet("stage", stage)]
+
+
+class ActionWelcome(Action):
+    """Say what the assistant does, that it is not medical advice, and how to stop; then
+    ask the first question. A greeting begins a new screening: earlier answers are cleared."""
 
     def name(self) -> Text:
-        return "action_ask_answer"
+        return "action_welcome"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        screening = screening_of(tracker)
-        message = CONVERSATION.ask(screening)
-        if message is not None:
-            send(dispatcher, [message])
-        return [SlotSet("screening", screening.to_json())]
+        replies, events = continue_screening(tracker, Screening(), [Message(wording.welcome_message(CATALOG))])
+        send(dispatcher, replies)
+        return events
 
 
-class ValidatePrescreenForm(FormValidationAction):
+class ActionScreeningTurn(Action):
+    """One answer during the screening (or "why?", "go back", crisis words, ...); after
+    the results, "go back" and "start over" come here too and reopen the screening."""
+
     def name(self) -> Text:
-        return "validate_prescreen_form"
+        return "action_screening_turn"
 
-    async def validate_answer(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        if tracker.get_slot("requested_slot") is None:
-            # The form is only just starting: the message that opened it (a greeting,
-            # "go back") was handled already and is not an answer.
-            return {"answer": None}
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         screening = screening_of(tracker)
         replies = CONVERSATION.receive(screening, patient_text(tracker.latest_message),
                                        intent_of(tracker.latest_message), date.today())
+        replies, events = continue_screening(tracker, screening, replies)
         send(dispatcher, replies)
-        finished = CONVERSATION.is_finished(screening)
-        return {"answer": DONE if finished else None, "screening": screening.to_json()}
-
-
-class ActionShowResults(Action):
-    """Show the per-trial results, keep them (no contact details yet), and prepare the offers."""
-
-    def name(self) -> Text:
-        return "action_show_results"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        screening = screening_of(tracker)
-        send(dispatcher, CONVERSATION.results(screening))
-        screening_id = save_screening(database(), CATALOG, tracker.sender_id, screening)
-        referral = start_referral(CATALOG, screening, screening_id)
-        return [SlotSet("referral", referral.to_json()), SlotSet("may_fit", not referral.finished),
-                SlotSet("handoff_answer", None)]
+        return events
 
 
 class ActionStop(Action):
@@ -78,20 +91,7 @@ class ActionStop(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         dispatcher.utter_message(text=wording.STOPPED)
-        return [SlotSet("screening", None), SlotSet("answer", None)]
-
-
-class ActionResumeScreening(Action):
-    """After the results: "go back" or "start over" reopens the screening."""
-
-    def name(self) -> Text:
-        return "action_resume_screening"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        screening = screening_of(tracker)
-        send(dispatcher, CONVERSATION.receive(screening, patient_text(tracker.latest_message),
-                                              intent_of(tracker.latest_message), date.today()))
-        return [SlotSet("screening", screening.to_json()), SlotSet("answer", None)]
+        return [SlotSet("screening", None), SlotSet("referral", None), *stage_events(tracker, None)]
 
 
 class ActionSideReply(Action):

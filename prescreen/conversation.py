@@ -193,7 +193,11 @@ class Conversation:
             return [Message(wording.MOVING_ON)]
 
     def _answer(self, screening: Screening, text: str, today: date) -> list[Message]:
-        asking = screening.asking or list(self.next_question(screening).facts)
+        if not screening.asking:
+            question = self.next_question(screening)
+            if question is None:  # nothing left to answer (a message that came after the last question)
+                return []
+        asking = screening.asking or list(question.facts)
         if asking == [RESPONDENT]:
             screening.respondent = _parse_respondent(text)
             screening.tries = 0

@@ -15,15 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.catalog import CONVERSATION
 from actions.channel import patient_text, rasa_payload
-from actions.screening import (
-    ActionAskAnswer,
-    ActionResumeScreening,
-    ActionShowResults,
-    ActionSideReply,
-    ActionStop,
-    ValidatePrescreenForm,
-)
-from actions.welcome import ActionWelcome
+from actions.screening import ActionScreeningTurn, ActionSideReply, ActionStop, ActionWelcome
 from prescreen import wording
 from prescreen.conversation import Screening
 
@@ -36,12 +28,12 @@ def tracker(text="hello", intent="greet", slots=None, entities=None, events=None
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
     return Tracker(
         sender_id="test",
-        slots={"answer": None, "screening": None, "requested_slot": None, **(slots or {})},
+        slots={"screening": None, "referral": None, "stage": None, **(slots or {})},
         latest_message=latest,
         events=events or [],
         paused=False,
         followup_action=None,
-        active_loop={"name": "prescreen_form"},
+        active_loop={},
         latest_action_name="action_listen",
     )
 
@@ -56,113 +48,90 @@ def slot(name, value):
     return {"event": "slot", "timestamp": None, "name": name, "value": value}
 
 
-def test_welcome_says_what_it_does_and_starts_a_fresh_screening():
+def test_welcome_says_what_it_does_then_asks_who_is_answering():
     messages, events = run(ActionWelcome(), tracker(slots={"screening": {"respondent": "self"}}))
-    assert events == [slot("screening", None), slot("answer", None)]
-    [message] = messages
-    text = message["text"]
+    welcome, question = messages
+    text = welcome["text"]
     assert "5 research studies" in text and "not medical advice" in text
     assert "don't need to give your name" in text and '"stop"' in text
     assert "eligible" not in text.lower()
-
-
-def test_ask_answer_asks_who_is_answering_first():
-    messages, events = run(ActionAskAnswer(), tracker())
-    expected = Screening(asking=["respondent"]).to_json()
-    assert events == [slot("screening", expected)]
-    assert messages[0]["text"] == wording.WHO_IS_ANSWERING
-    assert [b["payload"] for b in messages[0]["buttons"]] == [
+    assert question["text"] == wording.WHO_IS_ANSWERING
+    assert [b["payload"] for b in question["buttons"]] == [
         '/inform{"choice": "self"}', '/inform{"choice": "guardian"}', '/inform{"choice": "helper"}']
+    assert events == [slot("screening", Screening(asking=["respondent"]).to_json()), slot("referral", None),
+                      slot("stage", "screening")]  # a fresh screening: the old answers are gone
 
 
-def test_ask_answer_uses_guardian_wording_and_yes_no_buttons():
-    state = Screening(respondent="guardian", answers={"condition": {"value": "sle", "said": "lupus"}},
-                      history=[["condition"]]).to_json()
-    messages, events = run(ActionAskAnswer(), tracker(slots={"screening": state}))
-    assert messages[0]["text"] == CONVERSATION.catalog.facts["refractory"].question_guardian
-    assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny", "/not_sure"]
-    assert events == [slot("screening", {**state, "asking": ["refractory"], "group": None})]
+def turn(text, intent, state, entities=None, stage="screening"):
+    return run(ActionScreeningTurn(), tracker(text, intent, slots={"screening": state, "stage": stage},
+                                              entities=entities))
 
 
-def validate(text, intent, state, entities=None, requested="answer"):
-    t = tracker(text, intent, slots={"screening": state, "answer": text, "requested_slot": requested},
-                entities=entities,
-                events=[{"event": "action", "name": "action_listen"}, {"event": "user", "text": text},
-                        slot("answer", text)])
-    return run(ValidatePrescreenForm(), t)
-
-
-def test_validate_stores_a_parsed_answer_and_keeps_asking():
-    state = Screening(respondent="self", asking=["condition"]).to_json()
-    messages, events = validate("I have lupus", "inform", state)
-    expected = Screening(respondent="self", asking=["condition"],
-                         answers={"condition": {"value": "sle", "said": "I have lupus"}},
+def test_an_answer_is_stored_and_the_next_question_asked_in_one_turn():
+    state = Screening(respondent="guardian", asking=["condition"]).to_json()
+    messages, events = turn("My daughter has lupus", "inform", state)
+    expected = Screening(respondent="guardian", asking=["refractory"],
+                         answers={"condition": {"value": "sle", "said": "My daughter has lupus"}},
                          history=[["condition"]]).to_json()
-    assert events == [slot("answer", None), slot("screening", expected)]
-    assert messages == []
+    assert events == [slot("screening", expected), slot("referral", None)]  # stage unchanged: no event
+    [question] = messages
+    assert question["text"] == CONVERSATION.catalog.facts["refractory"].question_guardian
+    assert [b["payload"] for b in question["buttons"]] == ["/affirm", "/deny", "/not_sure"]
 
 
-def test_validate_button_payload_becomes_the_option():
+def test_a_button_payload_becomes_the_option():
     state = Screening(respondent="self", asking=["condition"]).to_json()
-    _, events = validate('/inform{"choice":"aps"}', "inform", state, entities=[{"entity": "choice", "value": "aps"}])
-    assert events[1]["value"]["answers"]["condition"]["value"] == "aps"
+    _, events = turn('/inform{"choice":"aps"}', "inform", state, entities=[{"entity": "choice", "value": "aps"}])
+    assert events[0]["value"]["answers"]["condition"]["value"] == "aps"
 
 
-def test_validate_bad_input_re_asks_with_a_hint_and_stores_nothing():
+def test_bad_input_gets_a_hint_the_question_again_and_stores_nothing():
     state = Screening(respondent="self", asking=["age"],
-                      answers={"condition": {"value": "sle", "said": "lupus"}}, history=[["condition"]]).to_json()
-    messages, events = validate("150", "inform", state)
-    assert events == [slot("answer", None), slot("screening", {**state, "tries": 1})]
-    assert "from 1 to 120" in messages[0]["text"]
+                      answers={"condition": {"value": "sle", "said": "lupus"}, "refractory": {"value": True, "said": "yes"}},
+                      history=[["condition"], ["refractory"]]).to_json()
+    messages, events = turn("150", "inform", state)
+    assert events == [slot("screening", {**state, "tries": 1}), slot("referral", None)]
+    hint, question = messages
+    assert "from 1 to 120" in hint["text"] and question["text"] == CONVERSATION.catalog.facts["age"].question
 
 
-def test_validate_finishes_the_form_when_no_question_is_left():
+def test_crisis_words_get_support_first_then_the_same_question():
     state = Screening(respondent="self", asking=["condition"]).to_json()
-    _, events = validate("rheumatoid arthritis", "inform", state)
-    assert events[0] == slot("answer", "done")
+    messages, events = turn("I want to end my life", "crisis", state)
+    assert [m["text"] for m in messages][:2] == [wording.CRISIS_SUPPORT, wording.CARRY_ON]
+    assert messages[2]["text"] == CONVERSATION.catalog.facts["condition"].question
+    assert events[0]["value"]["answers"] == {}
 
 
-def test_validate_ignores_the_message_that_opened_the_form():
-    state = Screening(respondent="self").to_json()
-    messages, events = validate("hello", "greet", state, requested=None)
-    assert events == [slot("answer", None)] and messages == []
-
-
-def test_validate_crisis_words_get_support_first():
+def test_the_last_answer_brings_results_and_with_nothing_to_offer_ends_the_stage():
     state = Screening(respondent="self", asking=["condition"]).to_json()
-    messages, events = validate("I want to end my life", "crisis", state)
-    assert [m["text"] for m in messages] == [wording.CRISIS_SUPPORT, wording.CARRY_ON]
-    assert events == [slot("answer", None), slot("screening", state)]
-
-
-def test_show_results_sends_cards_and_the_machine_readable_payload():
-    state = Screening(respondent="self", answers={"condition": {"value": "other", "said": "RA"}},
-                      history=[["condition"]]).to_json()
-    messages, events = run(ActionShowResults(), tracker(slots={"screening": state, "answer": "done"}))
-    [referral] = [e["value"] for e in events if e["name"] == "referral"]
-    assert events == [slot("referral", referral), slot("may_fit", False), slot("handoff_answer", None)]
-    assert referral["offers"] == [] and referral["trial"] is None and referral["screening_id"]
+    messages, events = turn("rheumatoid arthritis", "inform", state)
     [custom] = [m["custom"] for m in messages if m.get("custom")]
     assert [r["verdict"] for r in custom["results"]] == ["not_eligible"] * 5
+    assert {"trial_id", "title", "verdict", "message", "criteria"} <= set(custom["results"][0])
     assert json.loads(json.dumps(custom)) == custom
-    assert all("eligible" not in (m.get("text") or "") for m in messages)
+    assert all("you are eligible" not in (m.get("text") or "").lower() for m in messages)
+    referral = events[1]["value"]
+    assert referral["offers"] == [] and referral["trial"] is None and referral["screening_id"]
+    assert events[2] == slot("stage", None)
 
 
-def test_stop_clears_the_screening():
-    messages, events = run(ActionStop(), tracker("stop", "stop", slots={"screening": {"respondent": "self"}}))
-    assert events == [slot("screening", None), slot("answer", None)]
+def test_stop_clears_the_screening_and_the_stage():
+    messages, events = run(ActionStop(), tracker("stop", "stop", slots={"screening": {"respondent": "self"},
+                                                                          "stage": "screening"}))
+    assert events == [slot("screening", None), slot("referral", None), slot("stage", None)]
     assert messages[0]["text"] == wording.STOPPED
 
 
-def test_resume_goes_back_one_answer():
+def test_go_back_after_the_results_reopens_the_last_question():
     state = Screening(respondent="self", answers={"condition": {"value": "sle", "said": "lupus"},
                                                   "refractory": {"value": False, "said": "no"}},
                       history=[["condition"], ["refractory"]]).to_json()
-    messages, events = run(ActionResumeScreening(), tracker("go back", "go_back", slots={"screening": state}))
-    expected = Screening(respondent="self", answers={"condition": {"value": "sle", "said": "lupus"}},
-                         history=[["condition"]]).to_json()
-    assert events == [slot("screening", expected), slot("answer", None)]
+    messages, events = turn("go back", "go_back", state, stage=None)
     assert messages[0]["text"] == wording.GOING_BACK
+    assert messages[1]["text"] == CONVERSATION.catalog.facts["refractory"].question
+    assert events[0]["value"]["answers"] == {"condition": {"value": "sle", "said": "lupus"}}
+    assert events[2] == slot("stage", "screening")
 
 
 @pytest.mark.parametrize("intent, text, expected", [
@@ -187,7 +156,7 @@ def test_payload_round_trip():
 
 def test_action_package_does_not_import_rasa():
     """The action server must stay light: importing rasa would pull in TensorFlow."""
-    code = "import sys, actions.welcome, actions.screening; sys.exit(1 if 'rasa' in sys.modules else 0)"
+    code = "import sys, actions.screening, actions.referral; sys.exit(1 if 'rasa' in sys.modules else 0)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, "the actions package imported rasa"
 

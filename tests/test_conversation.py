@@ -208,3 +208,10 @@ def test_a_command_intent_without_its_words_is_taken_as_an_answer(conversation):
 def test_an_answer_classified_as_a_medical_question_still_counts(conversation):
     screening, transcript = chat(conversation, ["me", "I have lupus"], intents={1: "medical_question"})
     assert screening.values()["condition"] == "sle"
+
+
+def test_a_message_after_the_last_question_changes_nothing(conversation):
+    screening = answer_everything(conversation, Screening(), {RESPONDENT: "me", "condition": "rheumatoid arthritis"})
+    before = screening.to_json()
+    assert conversation.receive(screening, "yes", "affirm", TODAY) == []
+    assert screening.to_json() == before

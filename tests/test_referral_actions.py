@@ -4,14 +4,14 @@ the test database (set up in conftest.py)."""
 import pytest
 from sqlalchemy import select
 
-from actions.referral import ActionAskHandoffAnswer, ActionWithdraw, ValidateHandoffForm
-from actions.screening import ActionShowResults
+from actions.referral import ActionContactTurn, ActionWithdraw
+from actions.screening import ActionScreeningTurn
 from actions.store import database
 from prescreen import wording
 from prescreen.conversation import RESPONDENT, Conversation, Screening
 from prescreen.storage import ConsentRecord, HandoffRecord, ScreeningRecord
 
-from test_actions import DOMAIN, run, slot
+from test_actions import run, slot
 from test_conversation import answer_everything
 from rasa_sdk import Tracker
 
@@ -25,22 +25,22 @@ def adult(planner):
 
 def tracker(sender, text, intent, slots):
     return Tracker(
-        sender_id=sender, slots={"requested_slot": "handoff_answer", **slots},
+        sender_id=sender, slots=slots,
         latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
-        events=[{"event": "action", "name": "action_listen"}, {"event": "user", "text": text},
-                slot("handoff_answer", text)],
-        paused=False, followup_action=None, active_loop={"name": "handoff_form"},
-        latest_action_name="action_listen")
+        events=[{"event": "action", "name": "action_listen"}, {"event": "user", "text": text}],
+        paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
 
 
 def show_results(sender, screening):
-    _, events = run(ActionShowResults(), tracker(sender, "no", "deny", {"screening": screening}))
-    return {e["name"]: e["value"] for e in events}
+    """The results: the screening's last turn (answered already, so no question is left)."""
+    messages, events = run(ActionScreeningTurn(), tracker(sender, "none", "deny",
+                                                          {"screening": screening, "stage": "screening"}))
+    return {"screening": screening, **{e["name"]: e["value"] for e in events}}, messages
 
 
 def reply(sender, slots, text, intent="inform"):
-    """One patient reply to the handoff form: what the assistant said and the new slots."""
-    messages, events = run(ValidateHandoffForm(), tracker(sender, text, intent, slots))
+    """One patient reply in the contact steps: what the assistant said and the new slots."""
+    messages, events = run(ActionContactTurn(), tracker(sender, text, intent, slots))
     return [m.get("text") for m in messages], {**slots, **{e["name"]: e["value"] for e in events}}
 
 
@@ -49,21 +49,20 @@ def stored(model, **where):
         return list(session.scalars(select(model).filter_by(**where)))
 
 
-def test_results_store_the_screening_and_prepare_the_first_offer(adult):
-    slots = show_results("actions-1", adult)
-    assert slots["may_fit"] is True and slots["handoff_answer"] is None
+def test_results_store_the_screening_and_offer_the_first_study(adult):
+    slots, messages = show_results("actions-1", adult)
+    assert slots["stage"] == "contact"
     [record] = stored(ScreeningRecord, conversation_id="actions-1")
     assert slots["referral"]["screening_id"] == record.id and slots["referral"]["contact"] == {}
-    messages, _ = run(ActionAskHandoffAnswer(), tracker("actions-1", "no", "deny", {"screening": adult, **slots}))
-    assert "contact you?" in messages[0]["text"]
-    assert [b["payload"] for b in messages[0]["buttons"]] == ["/affirm", "/deny"]
+    assert "contact you?" in messages[-1]["text"]
+    assert [b["payload"] for b in messages[-1]["buttons"]] == ["/affirm", "/deny"]
 
 
 def test_consent_and_details_store_one_handoff_with_its_consent_record(adult):
-    slots = {"screening": adult, **show_results("actions-2", adult)}
+    slots, _ = show_results("actions-2", adult)
     for text in ["yes", "yes", "Li Wei", "13800138000", "skip", "evening"]:
         _, slots = reply("actions-2", slots, text)
-        assert slots["handoff_answer"] is None  # the form keeps asking
+        assert slots["stage"] == "contact"  # the steps go on
         assert stored(HandoffRecord, contact_name="Li Wei") == []  # nothing stored before the last detail
     said, slots = reply("actions-2", slots, "English")
     [handoff] = stored(HandoffRecord, screening_id=slots["referral"]["screening_id"])
@@ -74,18 +73,18 @@ def test_consent_and_details_store_one_handoff_with_its_consent_record(adult):
 
 
 def test_withdraw_words_during_the_contact_steps_erase_everything(adult):
-    slots = {"screening": adult, **show_results("actions-3", adult)}
+    slots, _ = show_results("actions-3", adult)
     for text in ["yes", "yes", "Li Wei", "13800138000", "skip", "evening", "English"]:
         _, slots = reply("actions-3", slots, text)
     said, slots = reply("actions-3", slots, "please delete my data", intent="withdraw")
     assert said == [wording.ERASED]
-    assert slots["erase_conversation"] is True and slots["screening"] is None and slots["handoff_answer"] == "done"
+    assert slots["erase_conversation"] is True and slots["screening"] is None and slots["stage"] is None
     assert stored(ScreeningRecord, conversation_id="actions-3") == []
     assert stored(ConsentRecord, conversation_id="actions-3") == []
 
 
 def test_a_name_taken_for_withdraw_by_nlu_is_still_a_name(adult):
-    slots = {"screening": adult, **show_results("actions-4", adult)}
+    slots, _ = show_results("actions-4", adult)
     for text in ["yes", "yes"]:
         _, slots = reply("actions-4", slots, text)
     _, slots = reply("actions-4", slots, "Ren Ying", intent="withdraw")
@@ -97,6 +96,6 @@ def test_withdraw_action_erases_and_marks_the_conversation_for_the_tracker_store
     show_results("actions-5", adult)
     messages, events = run(ActionWithdraw(), tracker("actions-5", "delete my data", "withdraw", {"screening": adult}))
     assert [m["text"] for m in messages] == [wording.ERASED]
-    assert events == [slot("screening", None), slot("referral", None), slot("answer", None),
+    assert events == [slot("screening", None), slot("referral", None), slot("stage", None),
                       slot("erase_conversation", True)]
     assert stored(ScreeningRecord, conversation_id="actions-5") == []
