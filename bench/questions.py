@@ -28,11 +28,11 @@ PROFILES = {
     "adult with lupus who may fit every study": ADULT,
     "child of 9 with lupus (a parent answers)": {**ADULT, RESPONDENT: "my daughter", "age": "9"},
     "not sure of most answers": {RESPONDENT: "me", "condition": "lupus"},
-    "excluded: another illness (rheumatoid arthritis)": {**ADULT, "condition": "rheumatoid arthritis"},
-    "excluded: usual treatment works": {**ADULT, "refractory": "no"},
-    "excluded: too young (3)": {**ADULT, RESPONDENT: "my son", "age": "3"},
-    "excluded: too old (80)": {**ADULT, "age": "80"},
-    "excluded: pregnant": {**ADULT, "pregnancy": "pregnant"},
+    "fits none: another illness (rheumatoid arthritis)": {**ADULT, "condition": "rheumatoid arthritis"},
+    "fits none: usual treatment works": {**ADULT, "refractory": "no"},
+    "early exclusion: too young (3)": {**ADULT, RESPONDENT: "my son", "age": "3"},
+    "early exclusion: too old (80)": {**ADULT, "age": "80"},
+    "early exclusion: pregnant": {**ADULT, "pregnancy": "pregnant"},
 }
 OTHERWISE = {"not sure of most answers": "not sure"}
 
@@ -72,10 +72,10 @@ def main() -> int:
                                                         OTHERWISE.get(name, "no") == "no" else
                                                         OTHERWISE.get(name, "no")), None, TODAY)
         values = screening.values()
-        may_fit = sum(evaluate_trial(t, values, list(catalog.facts)).verdict == POSSIBLY_ELIGIBLE
-                      for t in catalog.trials)
+        may_fit = [t.id for t in catalog.trials
+                   if evaluate_trial(t, values, list(catalog.facts)).verdict == POSSIBLY_ELIGIBLE]
         rows.append({"profile": name, "questions": count, "studies_that_may_fit": may_fit, "asked": asked})
-        print(f"{count:3d} questions, {may_fit} may fit: {name}")
+        print(f"{count:3d} questions: {name}; may fit: {', '.join(may_fit) or 'none'}")
     out = {"patient_answerable_criteria": answerable, "distinct_patient_facts_in_rules": facts,
            "trials": len(catalog.trials), "profiles": rows}
     print(f"A plain form: {answerable} patient-answerable criteria across {len(catalog.trials)} studies "

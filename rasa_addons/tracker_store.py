@@ -110,11 +110,12 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             await self.stream_events(tracker)
             stored, last_id = handed_out
             new_events = list(itertools.islice(tracker.events, stored, len(tracker.events)))
-            with self.session_scope() as session:
-                rows = [self._row(sender_id, event) for event in new_events]
-                session.add_all(rows)
-                session.commit()
-                last_id = rows[-1].id if rows else last_id
+            if new_events:
+                with self.session_scope() as session:
+                    session.execute(self.SQLEvent.__table__.insert(),
+                                    [self._row(sender_id, event) for event in new_events])
+                    session.commit()
+                    last_id = self._last_event_id(session, sender_id)
         except SQLAlchemyError as error:
             self._recent.pop(sender_id, None)
             raise _unavailable("saving", error) from error
@@ -125,12 +126,13 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         while len(self._recent) > CACHED_CONVERSATIONS:
             self._recent.popitem(last=False)
 
-    def _row(self, sender_id: str, event) -> Any:
+    @staticmethod
+    def _row(sender_id: str, event) -> dict:
         """The stored form of one event, exactly as Rasa's SQLTrackerStore.save writes it."""
         data = event.as_dict()
-        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                             intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                             action_name=data.get("name"), data=json.dumps(data))
+        return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
+                "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                "action_name": data.get("name"), "data": json.dumps(data)}
 
     def erase(self, sender_id: str) -> None:
         self._recent.pop(sender_id, None)
