@@ -20,7 +20,8 @@ def metric(section, name):
 result = {
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "command": "bench/nlu.sh",
-    "examples": len(re.findall(r"^\s+- ", open("data/nlu.yml").read(), re.M)),
+    "examples": sum(len([l for l in block["examples"].splitlines() if l.strip()])
+                    for block in __import__("yaml").safe_load(open("data/nlu.yml"))["nlu"] if "intent" in block),
     "intent": {"f1": metric("Intent evaluation results", "F1-score"),
                "accuracy": metric("Intent evaluation results", "Accuracy")},
     "entity": {"f1": metric("Entity evaluation results", "F1-score")},

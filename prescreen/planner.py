@@ -48,6 +48,14 @@ class Planner:
         return index
 
     @cached_property
+    def _opens(self) -> dict[str, list[str]]:
+        """For each fact, the follow-ups whose triggers name it (in the fact bank's order):
+        the only ones an answer to it can open."""
+        return {fact_id: [f for f in self.fact_order
+                          if any(fact_id in trigger.facts() for trigger in self._triggers.get(f, []))]
+                for fact_id in self.fact_order}
+
+    @cached_property
     def _constants(self) -> dict[str, set]:
         """Every value a rule compares each fact with: the edges worth probing."""
         found: dict[str, set] = {}
@@ -105,9 +113,8 @@ class Planner:
         for value in self.probe_values(fact):
             hypothetical = {**answers, fact_id: value}
             opened = [
-                f for f in self.fact_order
-                if f not in hypothetical and f in self._triggers
-                and self.is_askable(f, hypothetical) and not self.is_askable(f, answers)
+                f for f in self._opens[fact_id]
+                if f not in hypothetical and self.is_askable(f, hypothetical) and not self.is_askable(f, answers)
             ]
             if depth == 0 or not opened:
                 yield {fact_id: value}

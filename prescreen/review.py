@@ -63,8 +63,8 @@ class Filters:
     date_to: date | None = None
 
     @classmethod
-    def parse(cls, args: dict) -> "Filters":
-        """From query-string values; anything malformed is refused rather than ignored."""
+    def parse(cls, args) -> "Filters":
+        """From query-string values (any mapping with .get); anything malformed is refused, not ignored."""
         status = args.get("status") or None
         if status is not None and status not in STATUSES:
             raise ReviewError(f"unknown status {status!r}")

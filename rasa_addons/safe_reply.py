@@ -17,6 +17,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from prescreen.answers import MAX_MESSAGE_CHARS
 from prescreen.wording import TECHNICAL_PROBLEM, TOO_LONG
+from rasa_addons.speedups import freeze_long_lived_objects
 from rasa_addons.tracker_store import TrackerStoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def conversation_digest(sender_id: Optional[Text]) -> Text:
 
 async def handle_message(on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage,
                          replies_sent: Callable[[], int]) -> None:
+    freeze_long_lived_objects()
     output: OutputChannel = message.output_channel
     if len(message.text or "") > MAX_MESSAGE_CHARS:
         # Refused before NLU: a huge message costs time and memory and is no answer.

@@ -11,11 +11,11 @@ import time
 import pytest
 import requests
 
-from prescreen.conversation import Screening
 from prescreen.handoff import create_handoff, save_screening
 from prescreen.storage import Database
 from prescreen.summary import Contact
 from servers import Assistant
+from test_handoff import adult_screening
 
 PASSWORD = "a long test password"
 IDLE_SECONDS = 4
@@ -24,16 +24,8 @@ ANNA_TRIAL, WANG_TRIAL = "NCT06421701", "cd19-bcma-car-t-sle-wuhan"
 HOSTILE_NAMES = ["=HYPERLINK(\"http://evil\",\"x\")", "+1 555", "-2+3", "@SUM(A1)", "\tTabbed", "\rReturn"]
 
 
-def screening() -> Screening:
-    s = Screening(respondent="self")
-    s.record({"condition": "sle"}, "lupus")
-    s.record({"age": 34}, "34")
-    s.record({"refractory": True}, "yes")
-    return s
-
-
 def handoff(db, catalog, trial, name, conversation):
-    s = screening()
+    s = adult_screening()
     screening_id = save_screening(db, catalog, conversation, s)
     handoff_id = create_handoff(db, catalog, conversation, screening_id, s, trial, Contact(name=name, phone="13800138000"),
                                 "1", "consent text", env={"PRESCREEN_OUTBOX_DIR": "unused"})
@@ -173,7 +165,7 @@ def test_api_tokens_see_only_their_site(web):
     [result] = own["results"]
     assert result["trial_id"] == ANNA_TRIAL and result["verdict"] == "possibly_eligible"
     assert all({"id", "status", "text"} <= set(c) for c in result["criteria"])
-    assert {a["fact"]: a["said"] for a in own["answers"]}["age"] == "34"
+    assert {a["fact"]: a["said"] for a in own["answers"]}["age"] == "I'm 34"
     assert own["handoffs"][0]["delivery"]["status"] == "pending"
     other = requests.get(f"{web.web_url}/api/screenings/{web.ids['wang'][1]}", headers=headers)
     assert other.status_code == 404 and "Wang" not in other.text

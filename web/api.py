@@ -33,7 +33,7 @@ async def handoffs(request):
         return _error(401, "a valid API token is needed")
     site_id, label = found
     try:
-        filters = review.Filters.parse({k: request.args.get(k) for k in ("trial", "status", "from", "to")})
+        filters = review.Filters.parse(request.args)
     except review.ReviewError as error:
         return _error(400, str(error))
     rows = await asyncio.to_thread(review.handoffs_json, request.app.ctx.db, f"api:{site_id}:{label}", site_id,

@@ -80,7 +80,7 @@ async def logout(request, user):
 async def handoff_list(request, user):
     ctx = _ctx(request)
     try:
-        filters = review.Filters.parse({k: request.args.get(k) for k in ("trial", "status", "from", "to")})
+        filters = review.Filters.parse(request.args)
     except review.ReviewError as error:
         return render(request, "error.html.j2", status=400, user=user, message=str(error))
     rows, counts = await asyncio.to_thread(review.list_handoffs, ctx.db, user.actor, user.sites, filters,
@@ -94,7 +94,7 @@ async def handoff_list(request, user):
 async def export(request, user):
     ctx = _ctx(request)
     try:
-        filters = review.Filters.parse({k: request.args.get(k) for k in ("trial", "status", "from", "to")})
+        filters = review.Filters.parse(request.args)
     except review.ReviewError as error:
         return render(request, "error.html.j2", status=400, user=user, message=str(error))
     body = await asyncio.to_thread(review.export_csv, ctx.db, user.actor, user.sites, filters, ctx.settings.timezone)

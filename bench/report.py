@@ -1,0 +1,188 @@
+"""Write BENCHMARKS.md from bench/results/*.json, so the numbers there are the measured ones.
+
+    .venv/bin/python bench/report.py
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def mark(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def load_section(data: dict) -> list[str]:
+    ours = {r["concurrency"]: r for r in data["ours"]["levels"]}
+    ref = {r["concurrency"]: r for r in data["reference"]["levels"]}
+    lines = [
+        "## Load: simulated patients through the REST channel",
+        "",
+        f"Command: `{data['command']}`, {data['date']}. Each simulated patient starts a new conversation "
+        "and completes a full screening (a patient who may fit every study, the longest common path) up to "
+        "the results, typing every answer (no button taps, so every message goes through NLU). The reference "
+        "is a bare `rasa init` assistant (its default config: DIET, TED, UnexpecTED, in-memory tracker store) "
+        "given conversations of the same length from its own domain, in the same run.",
+        "",
+        "| concurrent conversations | | conversations | messages | errors | messages/s | p50 ms | p95 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for level in sorted(ours):
+        for name, row in (("this assistant", ours[level]), ("rasa init", ref.get(level))):
+            if row:
+                lines.append(f"| {level} | {name} | {row['conversations']} | {row['messages']} | {row['errors']} | "
+                             f"{row['messages_per_second']} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} |")
+    lines.append("")
+    ratios = {level: ours[level]["messages_per_second"] / ref[level]["messages_per_second"]
+              for level in ours if level in ref}
+    p95 = ours.get(10, {}).get("p95_ms")
+    lines += [
+        "| target | measured | |",
+        "|---|---|---|",
+        "| throughput at least 1.5 × the reference | " + ", ".join(
+            f"{r:.2f} × at {level}" for level, r in sorted(ratios.items())) + f" | {mark(min(ratios.values()) >= 1.5)} |",
+        f"| p95 at 10 concurrent conversations under 150 ms | {p95} ms (reference: {ref[10]['p95_ms']} ms) | "
+        f"{mark(p95 is not None and p95 < 150)} |",
+        "",
+        "## Memory: resident set of each process (MB)",
+        "",
+        "Same run. Idle: after a warm-up conversation; peak: the highest sample (every 0.25 s) during the load.",
+        "",
+        "| process | idle | peak under load |",
+        "|---|---|---|",
+    ]
+    idle, peak = data["ours"]["memory_idle_mb"], data["ours"]["memory_peak_mb"]
+    for name in idle:
+        lines.append(f"| {name} | {idle[name]} | {peak[name]} |")
+    total_idle, total_peak = sum(idle.values()), sum(peak.values())
+    lines += [
+        f"| **all of this assistant** | **{total_idle:.0f}** | **{total_peak:.0f}** |",
+        f"| rasa init's server (reference) | {data['reference']['memory_idle_mb']['rasa']} | "
+        f"{data['reference']['memory_peak_mb']['rasa']} |",
+        "",
+        f"Target: under 1,100 MB together: {mark(total_peak < 1100)} (peak {total_peak:.0f} MB).",
+        "",
+    ]
+    return lines
+
+
+def train_section(data: dict) -> list[str]:
+    added = data["adding_a_trial"]
+    return [
+        "## Training",
+        "",
+        f"Command: `{data['command']}`, {data['date']}.",
+        "",
+        "| | measured | target | |",
+        "|---|---|---|---|",
+        f"| `rasa train` from scratch (empty cache) | {data['train_from_scratch_seconds']} s | under 60 s | "
+        f"{mark(data['train_from_scratch_seconds'] < 60)} |",
+        f"| retraining after adding a trial file | none: `make` finds the model up to date "
+        f"({str(added['model_up_to_date']).lower()}), the model file is unchanged "
+        f"({str(added['model_unchanged']).lower()}); `make train` took {added['make_train_seconds']} s | 0 s | "
+        f"{mark(added['model_up_to_date'] and added['model_unchanged'])} |",
+        "",
+    ]
+
+
+def questions_section(data: dict) -> list[str]:
+    lines = [
+        "## Conversation length",
+        "",
+        "Command: `.venv/bin/python bench/questions.py`. Questions until every study is decided (\"who is "
+        "answering\" counts; a checklist counts once), against what a plain form would ask: "
+        f"**{data['patient_answerable_criteria']} patient-answerable criteria** across {data['trials']} studies "
+        f"({data['distinct_patient_facts_in_rules']} distinct facts).",
+        "",
+        "| profile | questions | studies that may fit |",
+        "|---|---|---|",
+    ]
+    for row in data["profiles"]:
+        lines.append(f"| {row['profile']} | {row['questions']} | {', '.join(row['studies_that_may_fit']) or 'none'} |")
+    fits_all = [r["questions"] for r in data["profiles"] if len(r["studies_that_may_fit"]) == data["trials"]]
+    fits_none = [r["questions"] for r in data["profiles"] if not r["studies_that_may_fit"]]
+    lines += [
+        "",
+        f"Targets: a patient who may fit every study answers at most 15 questions: {max(fits_all)} "
+        f"({mark(max(fits_all) <= 15)}); one who fits none learns it within 3: {max(fits_none)} "
+        f"({mark(max(fits_none) <= 3)}). The Nanjing study published no criteria, so only a patient without "
+        "refractory lupus is ruled out of it; the other profiles keep it open for its study team.",
+        "",
+    ]
+    return lines
+
+
+def nlu_section(data: dict) -> list[str]:
+    intent, entity = data["intent"], data["entity"]
+    return [
+        "## NLU",
+        "",
+        f"Command: `{data['command']}` (five-fold cross-validation of `data/nlu.yml`, {data['examples']} "
+        f"examples), {data['date']}.",
+        "",
+        "| | mean | ± across folds |",
+        "|---|---|---|",
+        f"| intent F1 | {intent['f1']['mean']} | {intent['f1']['std']} |",
+        f"| intent accuracy | {intent['accuracy']['mean']} | {intent['accuracy']['std']} |",
+        f"| `number` entity F1 (regex extractor) | {entity['f1']['mean']} | {entity['f1']['std']} |",
+        "",
+    ]
+
+
+def main() -> int:
+    load_data, train, questions, nlu = load("load"), load("train"), load("questions"), load("nlu")
+    machine = (load_data or {}).get("machine", {})
+    lines = [
+        "# Benchmarks",
+        "",
+        "Measured, not asserted: `make test` checks behaviour; these numbers come from the scripts in "
+        "`bench/` (see `bench/README.md`), and this file is written from their results "
+        "(`bench/results/*.json`) by `.venv/bin/python bench/report.py`.",
+        "",
+        f"Machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, {machine.get('memory_gb', '?')} GB, "
+        f"Python {machine.get('python', '?')}, {machine.get('os', '?')}.",
+        "",
+    ]
+    for data, section in ((load_data, load_section), (train, train_section), (questions, questions_section),
+                          (nlu, nlu_section)):
+        if data:
+            lines += section(data)
+    lines += [
+        "## What made it fast",
+        "",
+        "Found with py-spy on the Rasa server under `bench/load.py` at 10 concurrent conversations; the first "
+        "measurement (Rasa form, memoization, stock tracker store and channels) gave 14.6 messages/s and a p95 of "
+        "1,318 ms, against 44.7 and 417 ms for `rasa init`.",
+        "",
+        "- Rasa re-checked the JSON schema of its own events before validating each action-server reply: two "
+        "thirds of its time. The validator is now built once (`rasa_addons/speedups.py`).",
+        "- Reading a conversation replayed every stored event and searched all Event subclasses for each; saving "
+        "counted the stored events first. Recent conversations now stay in memory while the database agrees, "
+        "saving appends without counting, and SQLite keeps its connections with WAL "
+        "(`rasa_addons/tracker_store.py`).",
+        "- Every action-server call carried the whole conversation; now only the current turn's events "
+        "(`speedups.py`), and the domain only to actions that read it.",
+        "- The Rasa form cost two action-server calls and two replays of the conversation per message; one turn "
+        "action per message does the same work in one call (`data/rules.yml`, `actions/`).",
+        "- MemoizationPolicy learned nothing the rules do not say; RulePolicy alone decides.",
+        "",
+        "What is left is mostly NLU (DIET, about 5.7 ms a message on this machine) and Rasa's own processing. "
+        "A DIET without transformer layers parsed in 3.4 ms but lost 3 points of intent F1 in "
+        "cross-validation (0.718 against 0.749), so it was not taken.",
+        "",
+    ]
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
+    print("written: BENCHMARKS.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
