@@ -202,15 +202,15 @@ def main() -> int:
     out = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
            "command": "python bench/load.py " + " ".join(sys.argv[1:])}
 
-    ours = Assistant(workdir, env={"RELAY_POLL_SECONDS": "2"})  # the relay's own pace, not the tests'
+    # As `make run` does: the relay inside the web process, at its own pace (not the tests').
+    ours = Assistant(workdir, env={"RELAY_POLL_SECONDS": "2", "RELAY_IN_WEB": "1"})
     try:
         ours.start_actions()
         ours.start_rasa()
-        ours.start_relay()
         ours.start_web()
         ours.start_patient_page()
-        pids = {"rasa": ours.rasa.pid, "actions": ours.actions.pid, "relay": ours.relay.pid,
-                "web (staff)": ours.web.pid, "web (patient page)": ours.patient.pid}
+        pids = {"rasa": ours.rasa.pid, "actions": ours.actions.pid, "web (staff pages, relay)": ours.web.pid,
+                "web (patient page)": ours.patient.pid}
         print("this assistant:", flush=True)
         out["ours"] = measure(ours.url, pids, args.levels, reference=False, tag="ours")
     finally:

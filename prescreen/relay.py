@@ -1,4 +1,4 @@
-"""Deliver the outbox: `python -m prescreen.relay` (started by `make run`).
+"""Deliver the outbox: a task of the web process (`make run`), or `python -m prescreen.relay`.
 
 Each due row is claimed for a short lease, sent, then marked delivered. A failure is
 retried with exponential backoff. A relay killed mid-delivery leaves the claim to
@@ -7,6 +7,7 @@ drop the duplicate (webhook: Idempotency-Key header; email: Message-ID).
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -108,7 +109,15 @@ class Relay:
             self.db.audit(session, "relay", "delivery_failed", f"handoff:{row.handoff_id}", error, success=False)
         log.warning("delivery %s failed (%s); attempt %s", row_id, error, row.attempts)
 
-    def run_forever(self, poll_seconds: float = 2.0) -> None:
+    def safe_pass(self) -> None:
+        """One pass; a broken row or a lost database must not end the relay."""
+        try:
+            self.run_once()
+        except Exception:  # noqa: BLE001
+            log.exception("relay pass failed; trying again")
+
+    def run_forever(self, poll_seconds: float) -> None:
+        """The relay as its own process (`python -m prescreen.relay`)."""
         stopping = False
 
         def stop(*_):
@@ -118,21 +127,32 @@ class Relay:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         while not stopping:
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - a broken row or a lost database must not end the relay
-                log.exception("relay pass failed; trying again")
+            self.safe_pass()
             time.sleep(poll_seconds)
+
+    async def run_in_loop(self, poll_seconds: float) -> None:
+        """The relay as a task of another process's event loop (the web process's, by
+        default: one Python process fewer in memory). Deliveries run in a thread, so
+        the loop's pages never wait on a slow site."""
+        while True:
+            await asyncio.to_thread(self.safe_pass)
+            await asyncio.sleep(poll_seconds)
+
+
+def from_env(db: Database, env: Mapping[str, str] | None = None) -> tuple[Relay, float]:
+    """The relay and its polling interval, as the environment sets them."""
+    env = os.environ if env is None else env
+    backoff = float(env.get("RELAY_BACKOFF_SECONDS", BACKOFF_BASE_SECONDS))
+    return Relay(db, env, backoff_base=backoff), float(env.get("RELAY_POLL_SECONDS", "2"))
 
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db = Database()
     db.create_schema()
-    poll = float(os.environ.get("RELAY_POLL_SECONDS", "2"))
-    backoff = float(os.environ.get("RELAY_BACKOFF_SECONDS", BACKOFF_BASE_SECONDS))
+    relay, poll = from_env(db)
     log.info("relay started")
-    Relay(db, backoff_base=backoff).run_forever(poll)
+    relay.run_forever(poll)
     return 0
 
 

@@ -60,6 +60,7 @@ class Assistant:
             "PRESCREEN_OUTBOX_DIR": str(workdir / "outbox"),
             "RELAY_POLL_SECONDS": "0.2",
             "WEB_PORT": str(self.web_port),
+            "RELAY_IN_WEB": "0",  # tests start the relay themselves (start_relay)
             "PATIENT_PORT": str(self.patient_port),
             "PATIENT_SOCKET_URL": f"http://127.0.0.1:{self.rasa_port}",
             "PATIENT_PAGE_ORIGINS": f"http://127.0.0.1:{self.patient_port}",

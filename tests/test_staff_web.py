@@ -231,3 +231,23 @@ def test_pages_send_protective_headers(web):
     assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
     summary = client.get(f"{web.web_url}/staff/handoffs/{web.ids['anna'][0]}/summary")
     assert summary.headers["Content-Security-Policy"].startswith("sandbox")
+
+
+def test_the_web_process_runs_the_relay_as_make_run_starts_it(tmp_path, catalog):
+    servers = Assistant(tmp_path, env={"RELAY_IN_WEB": "1"})
+    db = Database(servers.env["PRESCREEN_DB_URL"])
+    db.create_schema()
+    s = adult_screening()
+    handoff_id = create_handoff(db, catalog, "conv-web-relay", save_screening(db, catalog, "conv-web-relay", s), s,
+                                ANNA_TRIAL, Contact(name="Relay Test", phone="13800138000"), "1", "consent text",
+                                env={"PRESCREEN_OUTBOX_DIR": servers.env["PRESCREEN_OUTBOX_DIR"]})
+    summary = tmp_path / "outbox" / f"{handoff_id}.txt"
+    try:
+        servers.start_web()
+        deadline = time.monotonic() + 30
+        while not summary.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert summary.exists() and "Relay Test" in summary.read_text()
+    finally:
+        servers.stop()
+        db.engine.dispose()

@@ -1,4 +1,8 @@
-"""The web process: `python -m web.app` (started by `make run`), on 127.0.0.1:8000 by default."""
+"""The web process: `python -m web.app` (started by `make run`), on 127.0.0.1:8000 by default.
+
+It serves the staff pages and the JSON API, and runs the delivery relay as a task
+(RELAY_IN_WEB=0 turns that off, for a relay run on its own: `python -m prescreen.relay`).
+"""
 from __future__ import annotations
 
 import logging
@@ -6,6 +10,7 @@ import os
 
 from sanic import Sanic, response
 
+from prescreen.relay import from_env
 from prescreen.storage import Database
 from prescreen.trials import load_catalog
 from web.api import api
@@ -49,6 +54,10 @@ def main() -> None:
     db.create_schema()
     catalog = load_catalog(os.environ.get("PRESCREEN_TRIALS_DIR") or os.path.join(ROOT, "trials"))
     app = create_app(db, catalog, settings)
+    if os.environ.get("RELAY_IN_WEB", "1") == "1":
+        relay, poll = from_env(db)
+        app.add_task(relay.run_in_loop(poll))
+        logging.getLogger("prescreen.relay").info("relay started in the web process")
     # access_log off: URLs can carry filters, and request lines are no place for patient data.
     app.run(host=settings.host, port=settings.port, access_log=False, motd=False, workers=1)
 
