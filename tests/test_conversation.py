@@ -169,7 +169,7 @@ def test_medical_question_is_referred_to_the_doctor(conversation):
 
 def test_checklist_item_button_marks_one_and_asks_again(conversation):
     screening, _ = chat(conversation, ["me", "lupus", "yes", "34", "3 years ago", "male"])
-    message = conversation.ask(screening)
+    conversation.ask(screening)
     assert screening.group == "cell_therapies_and_transplants"
     conversation.receive(screening, "choice:item:transplant", None, TODAY)
     assert screening.values()["transplant"] is True

@@ -259,6 +259,7 @@ def test_withdrawal_after_local_delivery_removes_the_summary_files(db, catalog, 
     env = {"PRESCREEN_OUTBOX_DIR": str(folder)}
     gone, kept = make_handoff(db, catalog, env, conversation="conv-l"), make_handoff(db, catalog, env)
     assert Relay(db, env={}).run_once() == 2
+    assert (folder / f"{gone}.txt").exists()
     erase_conversation(db, "conv-l")
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{kept}{s}" for s in (".html", ".json", ".txt"))
 

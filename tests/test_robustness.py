@@ -1,6 +1,5 @@
 """Faults and bad input against the real servers: a failure is answered, never silence,
 never a crash, never a conversation quietly started again with its answers gone."""
-import json
 import os
 import random
 import signal

@@ -1,8 +1,7 @@
 """A coordinator in a real browser: sign in, open a handoff, change its status."""
-import pytest
 
 from browser import browser_page, screenshot
-from test_staff_web import ANNA_SITE, PASSWORD  # noqa: F401 - the same accounts and handoffs
+from test_staff_web import PASSWORD
 from test_staff_web import web  # noqa: F401 - the running web process with its data
 
 
