@@ -31,25 +31,12 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from servers import VENV_BIN, Assistant, free_port, wait_until_up  # noqa: E402
+from servers import VENV_BIN, Assistant, free_port, patient_reply, wait_until_up  # noqa: E402
 
 REFERENCE_DIR = ROOT / "bench" / ".reference"
 CONVERSATIONS = {1: 10, 10: 60, 50: 150}  # per concurrency level
 REFERENCE_MESSAGES = ["hello", "I am sad", "yes", "great", "no", "very good", "bye", "hi there", "I'm unhappy",
                       "indeed", "perfect", "of course", "goodbye", "hey"]
-
-# How a patient who may fit every study answers (question words -> reply).
-ANSWERS = [("who is answering", "me"), ("which illness", "lupus"), ("still active", "yes"),
-           ("how old", "thirty-four"), ("what sex", "female"), ("first tell you", "more than 3 years ago")]
-
-
-def patient_reply(messages: list[dict]) -> str:
-    last = [m for m in messages if m.get("text")][-1]
-    text = last["text"].lower()
-    if "None of these" in [b["title"] for b in last.get("buttons", [])]:
-        return "none of these"
-    return next((reply for words, reply in ANSWERS if words in text), "no")
-
 
 class Recorder:
     def __init__(self):

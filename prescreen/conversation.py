@@ -119,7 +119,7 @@ class Conversation:
             screening.tries = 0
         screening.asking, screening.group = list(question.facts), question.group
         if question.facts == (RESPONDENT,):
-            return Message(wording.WHO_IS_ANSWERING, [_button(label, f"choice:{key}") for key, label in RESPONDENTS.items()])
+            return Message(wording.WHO_IS_ANSWERING, [button(label, f"choice:{key}") for key, label in RESPONDENTS.items()])
         guardian = screening.respondent == "guardian"
         progress = wording.progress_hint(len(screening.history))
         if question.group:
@@ -127,8 +127,8 @@ class Conversation:
             items = [self.catalog.facts[f] for f in question.facts]
             lines = "\n".join(f"{i}. {fact.label}" for i, fact in enumerate(items, 1))
             text = f"{group.question_guardian if guardian else group.question}\n{lines}"
-            buttons = [_button(fact.label, f"choice:item:{fact.id}") for fact in items]
-            buttons += [_button("None of these", "choice:none"), _button("I'm not sure", "not sure")]
+            buttons = [button(fact.label, f"choice:item:{fact.id}") for fact in items]
+            buttons += [button("None of these", "choice:none"), button("I'm not sure", "not sure")]
             return Message(_join(progress, text), buttons)
         fact = self.catalog.facts[question.facts[0]]
         text = fact.question_guardian if guardian else fact.question
@@ -137,13 +137,13 @@ class Conversation:
         return Message(_join(progress, text), self._buttons(fact))
 
     def _buttons(self, fact) -> list[dict[str, str]]:
-        not_sure = _button("I'm not sure", "not sure")
+        not_sure = button("I'm not sure", "not sure")
         if fact.type == "yes_no":
-            return [_button("Yes", "yes"), _button("No", "no"), not_sure]
+            return [button("Yes", "yes"), button("No", "no"), not_sure]
         if fact.type in ("choice", "choices"):
-            return [_button(o.label, f"choice:{o.id}") for o in fact.options] + [not_sure]
+            return [button(o.label, f"choice:{o.id}") for o in fact.options] + [not_sure]
         if fact.type == "time_ago":
-            return [_button(label, f"choice:days:{low}-{high}") for label, low, high in self._time_ranges(fact.id)] + [not_sure]
+            return [button(label, f"choice:days:{low}-{high}") for label, low, high in self._time_ranges(fact.id)] + [not_sure]
         return [not_sure]
 
     def _time_ranges(self, fact_id: str) -> list[tuple[str, int, str]]:
@@ -290,7 +290,7 @@ def _parse_respondent(text: str) -> str:
     raise AnswerError("Please tap one of the buttons: are you the patient, a parent or guardian, or helping someone?")
 
 
-def _button(title: str, payload: str) -> dict[str, str]:
+def button(title: str, payload: str) -> dict[str, str]:
     return {"title": title, "payload": payload}
 
 

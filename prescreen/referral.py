@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from prescreen import wording
 from prescreen.commands import says_command
 from prescreen.answers import AnswerError, check_length, normalise, parse_not_sure, parse_yes_no
-from prescreen.conversation import Message, Screening
+from prescreen.conversation import Message, Screening, button
 from prescreen.eligibility import POSSIBLY_ELIGIBLE, evaluate_trial
 from prescreen.summary import Contact
 from prescreen.trials import Catalog, Trial
@@ -96,28 +96,28 @@ class ReferralConversation:
         trial = self.catalog.trial(referral.trial)
         site = trial.sites[0]
         guardian = respondent == "guardian"
-        yes_no = [_b("Yes", "yes"), _b("No", "no")]
+        yes_no = [button("Yes", "yes"), button("No", "no")]
         if referral.step == "offer":
             about = " about your child" if guardian else ""
             return Message(f"Would you like the study team for \"{trial.short_title}\" at {site.name}, {site.city}, "
                            f"to contact you{about}?", yes_no)
         if referral.step == "consent":
             return Message(consent_text(trial, guardian) + " Do you agree?",
-                           [_b("Yes, I agree", "yes"), _b("No", "no")])
+                           [button("Yes, I agree", "yes"), button("No", "no")])
         if referral.step == "name":
             return Message("What name should the study team ask for when they call?" if not guardian
                            else "What is your name? The study team will ask for you, the parent or guardian.")
         if referral.step == "phone":
             return Message("What phone number can they call? Type \"skip\" to give an email address instead.",
-                           [_b("Skip", "skip")])
+                           [button("Skip", "skip")])
         if referral.step == "email":
             optional = " Type \"skip\" if you don't want to give one." if referral.contact.get("phone") else ""
             return Message("What email address can they write to?" + optional,
-                           [_b("Skip", "skip")] if referral.contact.get("phone") else [])
+                           [button("Skip", "skip")] if referral.contact.get("phone") else [])
         if referral.step == "time":
-            return Message("When is the best time to contact you?", [_b(label, f"choice:{k}") for k, label in TIMES.items()])
+            return Message("When is the best time to contact you?", [button(label, f"choice:{k}") for k, label in TIMES.items()])
         return Message("Which language would you like them to use?",
-                       [_b(label, f"choice:{k}") for k, label in LANGUAGES.items()] + [_b("Another language", "other")])
+                       [button(label, f"choice:{k}") for k, label in LANGUAGES.items()] + [button("Another language", "other")])
 
     def receive(self, referral: Referral, text: str, respondent: str | None,
                 intent: str | None = None) -> tuple[list[Message], Handoff | None]:
@@ -196,10 +196,6 @@ class ReferralConversation:
         if referral.consented:
             return Message("That's everything. Thank you, and take care.")
         return Message("That's everything. Nothing has been sent to anyone. Thank you, and take care.")
-
-
-def _b(title: str, payload: str) -> dict:
-    return {"title": title, "payload": payload}
 
 
 def _yes(text: str) -> bool | None:

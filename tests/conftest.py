@@ -43,3 +43,17 @@ def postgres():
         pytest.skip(f"no PostgreSQL server here: {reason}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    """The real action server and Rasa server on free loopback ports, for one test module."""
+    from servers import Assistant
+
+    servers = Assistant(tmp_path_factory.mktemp("assistant"))
+    try:
+        servers.start_actions()
+        servers.start_rasa()
+        yield servers
+    finally:
+        servers.stop()

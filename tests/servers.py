@@ -21,6 +21,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# How a patient who may fit every study answers: (words in the question, reply).
+PATIENT_ANSWERS = [
+    ("who is answering", "me"),
+    ("which illness", "lupus"),
+    ("still active", "yes"),
+    ("how old", "thirty-four"),
+    ("what sex", "female"),
+    ("first tell you", "more than 3 years ago"),
+    ("ending your life", "no"),
+]
+
+
+def patient_reply(messages: list[dict]) -> str:
+    """What that patient types to the last question of a reply: checklists get "none of these"."""
+    last = [m for m in messages if m.get("text")][-1]
+    text = last["text"].lower()
+    if "None of these" in [b["title"] for b in last.get("buttons", [])]:
+        return "none of these"
+    return next((reply for words, reply in PATIENT_ANSWERS if words in text), "no")
+
+
 def wait_until_up(url: str, process: subprocess.Popen, name: str, timeout: float = 180) -> None:
     """Until `url` answers 2xx; fails at once if the process exits."""
     deadline = time.monotonic() + timeout

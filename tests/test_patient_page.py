@@ -5,7 +5,6 @@ import pytest
 import requests
 
 from browser import browser_page, screenshot
-from servers import Assistant
 
 # (words in the question, how to answer): a button title to click, or text to type.
 ANSWERS = [
@@ -19,15 +18,10 @@ ANSWERS = [
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    servers = Assistant(tmp_path_factory.mktemp("patient"))
-    try:
-        servers.start_actions()
-        servers.start_rasa()
-        servers.start_patient_page()
-        yield servers
-    finally:
-        servers.stop()
+def site(assistant):
+    """The assistant's servers and the patient page (stopped with them)."""
+    assistant.start_patient_page()
+    return assistant
 
 
 def last_question(page) -> str:

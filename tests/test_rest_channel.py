@@ -1,41 +1,5 @@
-"""Whole screenings through the REST channel, against the real servers."""
-import pytest
-
-from servers import Assistant
-
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory):
-    servers = Assistant(tmp_path_factory.mktemp("assistant"))
-    try:
-        servers.start_actions()
-        servers.start_rasa()
-        yield servers
-    finally:
-        servers.stop()
-
-
-ANSWERS = [  # (words in the question, reply)
-    ("who is answering", "me"),
-    ("which illness", "lupus"),
-    ("still active", "yes"),
-    ("how old", "thirty-four"),
-    ("what sex", "female"),
-    ("first tell you", "more than 3 years ago"),
-    ("ending your life", "no"),
-]
-
-
-def reply_to(messages):
-    last = [m for m in messages if m.get("text")][-1]
-    text = last["text"].lower()
-    titles = [b["title"] for b in last.get("buttons", [])]
-    if "None of these" in titles:
-        return "none of these"
-    for words, reply in ANSWERS:
-        if words in text:
-            return reply
-    return "no"
+"""Whole screenings through the REST channel, against the real servers (`assistant`, conftest.py)."""
+from servers import patient_reply
 
 
 def screen(assistant, sender, first="hello", limit=30):
@@ -44,7 +8,7 @@ def screen(assistant, sender, first="hello", limit=30):
         results = [m["custom"] for m in messages if "custom" in m]
         if results:
             return messages, results[0]
-        messages = assistant.say(sender, reply_to(messages))
+        messages = assistant.say(sender, patient_reply(messages))
     raise AssertionError(f"no results after {limit} messages: {messages}")
 
 

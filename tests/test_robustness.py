@@ -25,17 +25,6 @@ def rss_kb(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory):
-    servers = Assistant(tmp_path_factory.mktemp("robust"))
-    try:
-        servers.start_actions()
-        servers.start_rasa()
-        yield servers
-    finally:
-        servers.stop()
-
-
 def test_action_server_down_mid_screening_is_answered_and_the_screening_goes_on(assistant):
     sender = "robust-actions-down"
     assistant.say(sender, "hello")

@@ -79,10 +79,9 @@ async def logout(request, user):
 @signed_in
 async def handoff_list(request, user):
     ctx = _ctx(request)
-    try:
-        filters = review.Filters.parse(request.args)
-    except review.ReviewError as error:
-        return render(request, "error.html.j2", status=400, user=user, message=str(error))
+    filters, refused = _filters(request, user)
+    if refused:
+        return refused
     rows, counts = await asyncio.to_thread(review.list_handoffs, ctx.db, user.actor, user.sites, filters,
                                            ctx.settings.timezone)
     return render(request, "list.html.j2", user=user, rows=rows, counts=counts, filters=filters,
@@ -93,10 +92,9 @@ async def handoff_list(request, user):
 @signed_in
 async def export(request, user):
     ctx = _ctx(request)
-    try:
-        filters = review.Filters.parse(request.args)
-    except review.ReviewError as error:
-        return render(request, "error.html.j2", status=400, user=user, message=str(error))
+    filters, refused = _filters(request, user)
+    if refused:
+        return refused
     body = await asyncio.to_thread(review.export_csv, ctx.db, user.actor, user.sites, filters, ctx.settings.timezone)
     return response.text(body, content_type="text/csv; charset=utf-8",
                          headers={"Content-Disposition": 'attachment; filename="handoffs.csv"'})
@@ -156,6 +154,14 @@ async def handoff_audit(request, user, handoff_id):
     except review.NotFound:
         return render(request, "error.html.j2", status=404, user=user, message="There is no such handoff for your site.")
     return render(request, "audit.html.j2", user=user, entries=entries, handoff_id=handoff_id)
+
+
+def _filters(request, user):
+    """(the list's filters, None), or (None, a 400 page saying what is wrong with them)."""
+    try:
+        return review.Filters.parse(request.args), None
+    except review.ReviewError as error:
+        return None, render(request, "error.html.j2", status=400, user=user, message=str(error))
 
 
 def _trials_of(catalog, sites):
