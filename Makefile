@@ -29,7 +29,7 @@ test: check-trials $(MODEL) $(WEBCHAT)
 
 ## check-trials: load and check every file in trials/, naming file, criterion and field on error
 check-trials: venv
-	$(PY) -m prescreen.check
+	$(PY) -m prescreen.screening.check
 
 venv: $(VENV)/.installed
 

@@ -2,10 +2,10 @@
 import os
 from pathlib import Path
 
-from prescreen.conversation import Conversation
-from prescreen.planner import Planner
-from prescreen.referral import ReferralConversation
-from prescreen.trials import load_catalog
+from prescreen.screening.conversation import Conversation
+from prescreen.screening.planner import Planner
+from prescreen.referral.conversation import ReferralConversation
+from prescreen.screening.trials import load_catalog
 
 TRIALS_DIR = Path(os.environ.get("PRESCREEN_TRIALS_DIR", Path(__file__).resolve().parent.parent / "trials"))
 

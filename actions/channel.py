@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Text
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from prescreen.conversation import Message
+from prescreen.screening.conversation import Message
 
 _INTENT_TEXT = {"affirm": "yes", "deny": "no", "not_sure": "not sure"}
 _TEXT_PAYLOAD = {text: f"/{intent}" for intent, text in _INTENT_TEXT.items()}

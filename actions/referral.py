@@ -10,11 +10,11 @@ from actions.catalog import CATALOG, REFERRAL
 from actions.channel import intent_of, patient_text, send
 from actions.screening import CONTACT, screening_of, stage_events
 from actions.store import database
-from prescreen import wording
-from prescreen.commands import says_command
-from prescreen.conversation import Message
-from prescreen.handoff import create_handoff, erase_conversation
-from prescreen.referral import CONSENT_VERSION, Referral
+from prescreen.screening import wording
+from prescreen.screening.commands import says_command
+from prescreen.screening.conversation import Message
+from prescreen.referral.handoff import create_handoff, erase_conversation
+from prescreen.referral.conversation import CONSENT_VERSION, Referral
 
 
 def referral_of(tracker: Tracker) -> Referral:

@@ -16,10 +16,10 @@ from rasa_sdk.types import DomainDict
 from actions.catalog import CATALOG, CONVERSATION, REFERRAL
 from actions.channel import intent_of, patient_text, send
 from actions.store import database
-from prescreen import wording
-from prescreen.conversation import Message, Screening
-from prescreen.handoff import save_screening
-from prescreen.referral import start_referral
+from prescreen.screening import wording
+from prescreen.screening.conversation import Message, Screening
+from prescreen.referral.handoff import save_screening
+from prescreen.referral.conversation import start_referral
 
 SCREENING, CONTACT = "screening", "contact"
 

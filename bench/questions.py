@@ -16,10 +16,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from prescreen.conversation import RESPONDENT, Conversation, Screening  # noqa: E402
-from prescreen.eligibility import POSSIBLY_ELIGIBLE, evaluate_trial  # noqa: E402
-from prescreen.planner import Planner  # noqa: E402
-from prescreen.trials import load_catalog  # noqa: E402
+from prescreen.screening.conversation import RESPONDENT, Conversation, Screening  # noqa: E402
+from prescreen.screening.eligibility import POSSIBLY_ELIGIBLE, evaluate_trial  # noqa: E402
+from prescreen.screening.planner import Planner  # noqa: E402
+from prescreen.screening.trials import load_catalog  # noqa: E402
 
 TODAY = date(2026, 11, 23)
 ADULT = {RESPONDENT: "me", "condition": "lupus", "refractory": "yes", "age": "34",

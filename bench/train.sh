@@ -21,7 +21,7 @@ scratch=$(python3 -c "print(round($end - $start, 1))")
 make --quiet train >/dev/null 2>&1
 before=$(sha256sum models/current.tar.gz | cut -c1-16)
 sed 's/^id: NCT06421701$/id: BENCH-EXTRA-TRIAL/' trials/nct06421701-car-nk-sle-hangzhou.yml > trials/zz-bench-extra-trial.yml
-.venv/bin/python -m prescreen.check >/dev/null
+.venv/bin/python -m prescreen.screening.check >/dev/null
 start=$(date +%s.%N)
 if make --question train; then uptodate=true; else uptodate=false; fi
 make --quiet train >/dev/null 2>&1

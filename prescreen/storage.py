@@ -128,7 +128,7 @@ class HandoffRecord(Base):
     summary_html = Column(Text, nullable=False)
     summary_text = Column(Text, nullable=False)
     payload = Column(JSON, nullable=False)  # structured results + summary, as sent to a webhook
-    status = Column(String(32), nullable=False, default="new")  # the site's workflow (prescreen.review)
+    status = Column(String(32), nullable=False, default="new")  # the site's workflow (prescreen.staff.review)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
     outbox = relationship("OutboxRecord", cascade="all, delete-orphan", back_populates="handoff")
     notes = relationship("HandoffNoteRecord", cascade="all, delete-orphan", back_populates="handoff",

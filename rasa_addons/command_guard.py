@@ -1,7 +1,7 @@
 """An NLU step after the intent classifier: a command needs its words.
 
 "stop" ends a screening and "delete my data" erases it, so a guess by the classifier
-is not enough: when the top intent is a command (prescreen.commands) and the message
+is not enough: when the top intent is a command (prescreen.screening.commands) and the message
 has none of its words, the next intent in the ranking that fits takes its place.
 Button payloads ("/stop") never reach this step's judgement.
 """
@@ -14,7 +14,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from prescreen.commands import says_command
+from prescreen.screening.commands import says_command
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

@@ -15,8 +15,8 @@ from typing import Any, Awaitable, Callable, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from prescreen.answers import MAX_MESSAGE_CHARS
-from prescreen.wording import TECHNICAL_PROBLEM, TOO_LONG
+from prescreen.screening.answers import MAX_MESSAGE_CHARS
+from prescreen.screening.wording import TECHNICAL_PROBLEM, TOO_LONG
 from rasa_addons.speedups import freeze_long_lived_objects
 from rasa_addons.tracker_store import TrackerStoreUnavailable
 

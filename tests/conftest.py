@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from prescreen.planner import Planner
-from prescreen.trials import load_catalog
+from prescreen.screening.planner import Planner
+from prescreen.screening.trials import load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 TRIALS_DIR = ROOT / "trials"

@@ -113,7 +113,7 @@ class Assistant:
         self._wait(self.url + "/", self.rasa, "Rasa server")
 
     def start_relay(self) -> None:
-        self.relay = self._spawn("relay", [sys.executable, "-m", "prescreen.relay"])
+        self.relay = self._spawn("relay", [sys.executable, "-m", "prescreen.referral.relay"])
 
     @property
     def web_url(self) -> str:
@@ -133,7 +133,7 @@ class Assistant:
 
     def accounts(self, *args: str, password: str | None = None) -> str:
         """Run the documented accounts command against this run's database; its output."""
-        result = subprocess.run([sys.executable, "-m", "prescreen.accounts", *args], cwd=ROOT, env=self.env,
+        result = subprocess.run([sys.executable, "-m", "prescreen.staff.accounts", *args], cwd=ROOT, env=self.env,
                                 input=password and password + "\n", capture_output=True, text=True, timeout=60)
         if result.returncode != 0:
             raise RuntimeError(f"accounts {' '.join(args)} failed: {result.stderr}")

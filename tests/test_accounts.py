@@ -3,8 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from prescreen import accounts, review
-from prescreen.accounts import AccountError
+from prescreen.staff import accounts
+
+from prescreen.staff import review
+from prescreen.staff.accounts import AccountError
 from prescreen.storage import Database, utcnow
 
 SITES = {"site-a", "site-b"}

@@ -16,8 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.catalog import CONVERSATION
 from actions.channel import patient_text, rasa_payload
 from actions.screening import ActionScreeningTurn, ActionSideReply, ActionStop, ActionWelcome
-from prescreen import wording
-from prescreen.conversation import Screening
+from prescreen.screening import wording
+from prescreen.screening.conversation import Screening
 
 from conftest import ROOT
 

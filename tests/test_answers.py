@@ -3,9 +3,9 @@ from datetime import date
 
 import pytest
 
-from prescreen.answers import AnswerError, NeedsDetail, parse_answer, parse_group_answer, parse_time_ago
-from prescreen.durations import DaysAgo
-from prescreen.factbank import NOT_SURE
+from prescreen.screening.answers import AnswerError, NeedsDetail, parse_answer, parse_group_answer, parse_time_ago
+from prescreen.screening.durations import DaysAgo
+from prescreen.screening.factbank import NOT_SURE
 
 TODAY = date(2026, 11, 23)
 

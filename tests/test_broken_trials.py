@@ -6,8 +6,8 @@ import sys
 import pytest
 import yaml
 
-from prescreen.errors import TrialDataError
-from prescreen.trials import load_catalog
+from prescreen.screening.errors import TrialDataError
+from prescreen.screening.trials import load_catalog
 
 from conftest import ROOT, TRIALS_DIR
 
@@ -136,12 +136,12 @@ def test_duplicate_trial_id_across_files(trials_copy):
 
 
 def test_check_command_refuses_a_broken_file_and_accepts_good_ones(trials_copy):
-    ok = subprocess.run([sys.executable, "-m", "prescreen.check", str(trials_copy)], cwd=ROOT,
+    ok = subprocess.run([sys.executable, "-m", "prescreen.screening.check", str(trials_copy)], cwd=ROOT,
                         capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert "NCT06421701" in ok.stdout
     edit(trials_copy / GOOD_TRIAL, lambda d: criterion(d, "inc-age")["rule"]["all"][0].update(fact="agee"))
-    broken = subprocess.run([sys.executable, "-m", "prescreen.check", str(trials_copy)], cwd=ROOT,
+    broken = subprocess.run([sys.executable, "-m", "prescreen.screening.check", str(trials_copy)], cwd=ROOT,
                             capture_output=True, text=True)
     assert broken.returncode == 1
     assert f"{GOOD_TRIAL}: inc-age: rule.all[0].fact: unknown fact 'agee'" in broken.stderr

@@ -4,7 +4,7 @@ import yaml
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from prescreen.commands import COMMAND_WORDS, says_command
+from prescreen.screening.commands import COMMAND_WORDS, says_command
 from rasa_addons.command_guard import CommandWordsGuard
 from conftest import ROOT
 

@@ -3,10 +3,10 @@ from datetime import date
 
 import pytest
 
-from prescreen import wording
-from prescreen.conversation import MAX_TRIES, RESPONDENT, Conversation, Screening
-from prescreen.eligibility import evaluate_criterion
-from prescreen.factbank import NOT_SURE
+from prescreen.screening import wording
+from prescreen.screening.conversation import MAX_TRIES, RESPONDENT, Conversation, Screening
+from prescreen.screening.eligibility import evaluate_criterion
+from prescreen.screening.factbank import NOT_SURE
 
 TODAY = date(2026, 11, 23)
 FORBIDDEN = ("you are eligible", "you're eligible", "you qualify", "you will be accepted", "guaranteed")

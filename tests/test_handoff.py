@@ -14,10 +14,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from prescreen.conversation import Screening
-from prescreen.delivery import check_webhook_url
-from prescreen.handoff import create_handoff, erase_conversation, save_screening
-from prescreen.relay import Relay
+from prescreen.screening.conversation import Screening
+from prescreen.referral.delivery import check_webhook_url
+from prescreen.referral.handoff import create_handoff, erase_conversation, save_screening
+from prescreen.referral.relay import Relay
 from prescreen.storage import (
     AnswerRecord,
     AuditRecord,
@@ -28,7 +28,7 @@ from prescreen.storage import (
     ScreeningRecord,
     utcnow,
 )
-from prescreen.summary import Contact
+from prescreen.referral.summary import Contact
 
 from receivers import MailReceiver, WebhookReceiver
 from servers import ROOT
@@ -265,7 +265,7 @@ def test_withdrawal_after_local_delivery_removes_the_summary_files(db, catalog, 
 
 
 def test_withdrawal_while_the_relay_is_writing_leaves_nothing_behind(db, catalog, tmp_path, monkeypatch):
-    from prescreen import relay as relay_module
+    from prescreen.referral import relay as relay_module
 
     folder = tmp_path / "outbox"
     make_handoff(db, catalog, {"PRESCREEN_OUTBOX_DIR": str(folder)}, conversation="conv-r")
@@ -292,7 +292,7 @@ def test_relay_killed_mid_delivery_then_restarted_delivers_once(tmp_path, catalo
            "PRESCREEN_DB_URL": db_url, "RELAY_POLL_SECONDS": "0.2", "RELAY_LEASE_SECONDS": "2",
            "PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")}
     make_handoff(db, catalog, env)
-    relay = subprocess.Popen([sys.executable, "-m", "prescreen.relay"], cwd=ROOT, env=env,
+    relay = subprocess.Popen([sys.executable, "-m", "prescreen.referral.relay"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -302,7 +302,7 @@ def test_relay_killed_mid_delivery_then_restarted_delivers_once(tmp_path, catalo
         relay.send_signal(signal.SIGKILL)
         relay.wait()
         receiver.delay = 0
-        relay = subprocess.Popen([sys.executable, "-m", "prescreen.relay"], cwd=ROOT, env=env,
+        relay = subprocess.Popen([sys.executable, "-m", "prescreen.referral.relay"], cwd=ROOT, env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while outbox(db)[0][1] != "delivered" and time.monotonic() < deadline:

@@ -1,9 +1,9 @@
 """Adding a sixth trial needs only a new YAML file: no code, no NLU, no retraining."""
 import shutil
 
-from prescreen.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, evaluate_trial
-from prescreen.planner import Planner
-from prescreen.trials import load_catalog
+from prescreen.screening.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, evaluate_trial
+from prescreen.screening.planner import Planner
+from prescreen.screening.trials import load_catalog
 
 from conftest import TRIALS_DIR
 

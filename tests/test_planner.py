@@ -1,10 +1,10 @@
 """The planner asks little, asks what matters, and is deterministic."""
 import pytest
 
-from prescreen.durations import DaysAgo
-from prescreen.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, evaluate_trial
-from prescreen.factbank import NOT_SURE
-from prescreen.planner import Planner, next_question
+from prescreen.screening.durations import DaysAgo
+from prescreen.screening.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, evaluate_trial
+from prescreen.screening.factbank import NOT_SURE
+from prescreen.screening.planner import Planner, next_question
 
 CLEAN_ADULT = {
     "condition": "sle", "age": 34, "refractory": True, "diagnosis_when": DaysAgo.more_than(730),

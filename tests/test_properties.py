@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from prescreen.answers import AnswerError, NeedsDetail, parse_answer, parse_group_answer
-from prescreen.durations import DaysAgo
-from prescreen.eligibility import NOT_ELIGIBLE, evaluate_trial
-from prescreen.factbank import NOT_SURE
-from prescreen.summary import Consent, Contact, render_summary, summary_context
-from prescreen.trials import load_catalog
+from prescreen.screening.answers import AnswerError, NeedsDetail, parse_answer, parse_group_answer
+from prescreen.screening.durations import DaysAgo
+from prescreen.screening.eligibility import NOT_ELIGIBLE, evaluate_trial
+from prescreen.screening.factbank import NOT_SURE
+from prescreen.referral.summary import Consent, Contact, render_summary, summary_context
+from prescreen.screening.trials import load_catalog
 
 from conftest import TRIALS_DIR
 

@@ -1,9 +1,9 @@
 """The contact steps after the results: offer, consent, details, withdrawal (core, no Rasa)."""
 import pytest
 
-from prescreen import wording
-from prescreen.conversation import RESPONDENT, Conversation, Screening
-from prescreen.referral import CONSENT_VERSION, ReferralConversation, start_referral
+from prescreen.screening import wording
+from prescreen.screening.conversation import RESPONDENT, Conversation, Screening
+from prescreen.referral.conversation import CONSENT_VERSION, ReferralConversation, start_referral
 
 from test_conversation import answer_everything
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from actions.referral import ActionContactTurn, ActionWithdraw
 from actions.screening import ActionScreeningTurn
 from actions.store import database
-from prescreen import wording
-from prescreen.conversation import RESPONDENT, Conversation, Screening
+from prescreen.screening import wording
+from prescreen.screening.conversation import RESPONDENT, Conversation, Screening
 from prescreen.storage import ConsentRecord, HandoffRecord, ScreeningRecord
 
 from test_actions import run, slot

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from prescreen.wording import TECHNICAL_PROBLEM, TOO_LONG
+from prescreen.screening.wording import TECHNICAL_PROBLEM, TOO_LONG
 from servers import ROOT, Assistant, free_port
 
 

@@ -3,9 +3,9 @@ import math
 
 import pytest
 
-from prescreen.durations import DaysAgo, parse_duration
-from prescreen.factbank import NOT_SURE, Fact
-from prescreen.rules import All, AnyOf, Compare, Not, SiteCheck, Truth, parse_rule
+from prescreen.screening.durations import DaysAgo, parse_duration
+from prescreen.screening.factbank import NOT_SURE, Fact
+from prescreen.screening.rules import All, AnyOf, Compare, Not, SiteCheck, Truth, parse_rule
 
 T, F, U, S = Truth.TRUE, Truth.FALSE, Truth.UNKNOWN, Truth.SITE
 

@@ -11,9 +11,9 @@ import time
 import pytest
 import requests
 
-from prescreen.handoff import create_handoff, save_screening
+from prescreen.referral.handoff import create_handoff, save_screening
 from prescreen.storage import Database
-from prescreen.summary import Contact
+from prescreen.referral.summary import Contact
 from servers import Assistant
 from test_handoff import adult_screening
 

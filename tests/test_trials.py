@@ -3,7 +3,7 @@ import itertools
 
 import pytest
 
-from prescreen.eligibility import (
+from prescreen.screening.eligibility import (
     MET,
     NOT_APPLICABLE,
     NOT_ELIGIBLE,
@@ -15,8 +15,8 @@ from prescreen.eligibility import (
     evaluate_criterion,
     evaluate_trial,
 )
-from prescreen.factbank import NOT_SURE
-from prescreen.trials import load_catalog, load_trial
+from prescreen.screening.factbank import NOT_SURE
+from prescreen.screening.trials import load_catalog, load_trial
 
 from conftest import TRIAL_FILES, TRIALS_DIR
 

@@ -2,7 +2,7 @@
 
 GET /api/handoffs?trial=&status=&from=&to=   that site's handoffs
 GET /api/screenings/<id>                      a screening handed to that site
-Authorization: Bearer <token from `python -m prescreen.accounts add-token`>
+Authorization: Bearer <token from `python -m prescreen.staff.accounts add-token`>
 """
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import asyncio
 
 from sanic import Blueprint, response
 
-from prescreen import accounts, review
+from prescreen.staff import accounts
+
+from prescreen.staff import review
 
 api = Blueprint("api", url_prefix="/api")
 

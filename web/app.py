@@ -1,7 +1,7 @@
 """The web process: `python -m web.app` (started by `make run`), on 127.0.0.1:8000 by default.
 
 It serves the staff pages and the JSON API, and runs the delivery relay as a task
-(RELAY_IN_WEB=0 turns that off, for a relay run on its own: `python -m prescreen.relay`).
+(RELAY_IN_WEB=0 turns that off, for a relay run on its own: `python -m prescreen.referral.relay`).
 """
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import os
 
 from sanic import Sanic, response
 
-from prescreen.relay import from_env
+from prescreen.referral.relay import from_env
 from prescreen.storage import Database
-from prescreen.trials import load_catalog
+from prescreen.screening.trials import load_catalog
 from web.api import api
 from web.settings import WebSettings
 from web.staff import staff
@@ -57,7 +57,7 @@ def main() -> None:
     if os.environ.get("RELAY_IN_WEB", "1") == "1":
         relay, poll = from_env(db)
         app.add_task(relay.run_in_loop(poll))
-        logging.getLogger("prescreen.relay").info("relay started in the web process")
+        logging.getLogger("prescreen.referral.relay").info("relay started in the web process")
     # access_log off: URLs can carry filters, and request lines are no place for patient data.
     app.run(host=settings.host, port=settings.port, access_log=False, motd=False, workers=1)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sanic import response
 
-from prescreen.review import STATUSES
-from prescreen.summary import STATUS_LABELS
+from prescreen.staff.review import STATUSES
+from prescreen.referral.summary import STATUS_LABELS
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from sanic import Sanic, response
 
-from prescreen.trials import load_catalog
+from prescreen.screening.trials import load_catalog
 from web.pages import TEMPLATES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -9,7 +9,9 @@ from urllib.parse import urlencode, urlparse
 
 from sanic import Blueprint, response
 
-from prescreen import accounts, review
+from prescreen.staff import accounts
+
+from prescreen.staff import review
 from web.pages import render
 
 COOKIE = "prescreen_staff"

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from prescreen.errors import TrialDataError
+from prescreen.screening.errors import TrialDataError
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 
 import requests
 
-from prescreen.trials import Site, Trial
+from prescreen.screening.trials import Site, Trial
 
 DEFAULT_OUTBOX_DIR = "var/outbox"
 WEBHOOK_TIMEOUT_SECONDS = 10

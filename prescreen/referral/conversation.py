@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from prescreen import wording
-from prescreen.commands import says_command
-from prescreen.answers import AnswerError, check_length, normalise, parse_not_sure, parse_yes_no
-from prescreen.conversation import Message, Screening, button
-from prescreen.eligibility import POSSIBLY_ELIGIBLE, evaluate_trial
-from prescreen.summary import Contact
-from prescreen.trials import Catalog, Trial
+from prescreen.screening import wording
+from prescreen.screening.commands import says_command
+from prescreen.screening.answers import AnswerError, check_length, normalise, parse_not_sure, parse_yes_no
+from prescreen.screening.conversation import Message, Screening, button
+from prescreen.screening.eligibility import POSSIBLY_ELIGIBLE, evaluate_trial
+from prescreen.referral.summary import Contact
+from prescreen.screening.trials import Catalog, Trial
 
 CONSENT_VERSION = "1"
 TIMES = {"morning": "Morning (9-12)", "afternoon": "Afternoon (12-6)", "evening": "Evening (6-8)", "any": "Any time"}

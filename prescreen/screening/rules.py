@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from prescreen.factbank import NOT_SURE, Fact
+from prescreen.screening.factbank import NOT_SURE, Fact
 
 
 class Truth(enum.Enum):

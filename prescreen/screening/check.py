@@ -1,4 +1,4 @@
-"""`python -m prescreen.check [trials-dir]`: load and check every trial file.
+"""`python -m prescreen.screening.check [trials-dir]`: load and check every trial file.
 
 Exits 1 with the file, criterion and field of the first problem, so `make run`
 refuses to start on a broken trial instead of screening wrongly.
@@ -8,10 +8,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from prescreen.errors import TrialDataError
-from prescreen.trials import load_catalog
+from prescreen.screening.errors import TrialDataError
+from prescreen.screening.trials import load_catalog
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "trials"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "trials"
 
 
 def main(argv: list[str]) -> int:

@@ -10,9 +10,9 @@ import re
 from datetime import date
 from typing import Iterable
 
-from prescreen import wording
-from prescreen.durations import DAYS_PER_UNIT, DaysAgo
-from prescreen.factbank import NOT_SURE, Fact, QuestionGroup
+from prescreen.screening import wording
+from prescreen.screening.durations import DAYS_PER_UNIT, DaysAgo
+from prescreen.screening.factbank import NOT_SURE, Fact, QuestionGroup
 
 MAX_MESSAGE_CHARS = 500
 CHOICE_PREFIX = "choice:"  # button payloads carry "choice:<option id>" and the like

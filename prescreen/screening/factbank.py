@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from prescreen.durations import DaysAgo, parse_duration
-from prescreen.errors import TrialDataError
-from prescreen.yamlfile import read_yaml
+from prescreen.screening.durations import DaysAgo, parse_duration
+from prescreen.screening.errors import TrialDataError
+from prescreen.screening.yamlfile import read_yaml
 
 NOT_SURE = "not_sure"  # the answer "I'm not sure": known to be unknown, never asked again
 
@@ -37,7 +37,7 @@ class FollowUp:
     """Facts asked only when `when` (a rule over answers) is true."""
 
     ask: tuple[str, ...]
-    when: Any  # a prescreen.rules node; typed loosely to avoid an import cycle
+    when: Any  # a prescreen.screening.rules node; typed loosely to avoid an import cycle
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
 
     Raises TrialDataError naming the file, the fact (or group) and the field.
     """
-    from prescreen.rules import parse_rule  # rules need facts; facts' follow-ups need rules
+    from prescreen.screening.rules import parse_rule  # rules need facts; facts' follow-ups need rules
 
     name = Path(path).name
     raw = read_yaml(path)

@@ -1,8 +1,8 @@
 """One screening conversation, turn by turn, with no Rasa in sight.
 
-The Rasa form asks and validates; this module decides what to ask, understands the
-reply, and keeps the state (`Screening`) that the form stores in one slot. Keeping it
-here means the whole conversation logic is tested directly, and the actions stay thin.
+This module decides what to ask, understands the reply, and keeps the state
+(`Screening`) that the screening's turn action stores in one slot. Keeping it here
+means the whole conversation logic is tested directly, and the actions stay thin.
 """
 from __future__ import annotations
 
@@ -11,25 +11,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from prescreen import wording
-from prescreen.answers import AnswerError, NeedsDetail, check_length, parse_answer, parse_group_answer
-from prescreen.commands import says_command
-from prescreen.durations import DaysAgo
-from prescreen.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, evaluate_trial
-from prescreen.factbank import NOT_SURE
-from prescreen.planner import Planner, Question
+from prescreen.screening import wording
+from prescreen.screening.answers import AnswerError, NeedsDetail, check_length, parse_answer, parse_group_answer
+from prescreen.screening.commands import says_command
+from prescreen.screening.durations import DaysAgo
+from prescreen.screening.factbank import NOT_SURE
+from prescreen.screening.messages import Message, button
+from prescreen.screening.planner import Planner, Question
+from prescreen.screening.results import results_messages
 
 RESPONDENT = "respondent"  # the question before any fact: who is answering
 RESPONDENTS = {"self": "I am the patient", "guardian": "I'm a parent or guardian", "helper": "I'm helping someone else"}
 MAX_TRIES = 2  # after this many unclear replies to one question, record "not sure" and move on
-
-
-
-@dataclass
-class Message:
-    text: str | None = None
-    buttons: list[dict[str, str]] = field(default_factory=list)
-    custom: dict | None = None
 
 
 @dataclass
@@ -246,34 +239,7 @@ class Conversation:
     # ---- results ----------------------------------------------------------------
 
     def results(self, screening: Screening) -> list[Message]:
-        values = screening.values()
-        order = list(self.catalog.facts)
-        results = [evaluate_trial(trial, values, order) for trial in self.catalog.trials]
-        results.sort(key=lambda r: r.verdict != POSSIBLY_ELIGIBLE)  # studies that may fit first
-        said = {}
-        for result in results:
-            if result.verdict == NOT_ELIGIBLE:
-                said[result.trial_id] = wording.does_not_fit(result.trial, result.failed)
-            else:
-                unsure = [self.catalog.facts[f].label for f in result.open_facts if values.get(f) == NOT_SURE]
-                said[result.trial_id] = wording.may_fit(result.trial, result.site_checks, unsure)
-        messages = [Message(wording.RESULTS_INTRO)] + [Message(said[r.trial_id]) for r in results]
-        messages.append(Message(custom={"results": [_payload(r, said[r.trial_id]) for r in results]}))
-        fits = [r.trial for r in results if r.verdict == POSSIBLY_ELIGIBLE]
-        messages.append(Message(wording.what_next(fits)))
-        return messages
-
-
-def _payload(result, message: str) -> dict:
-    """The machine-readable result: criteria that do not apply to this patient are left out.
-    `title` and `message` are what the patient reads, for a page that shows result cards."""
-    return {
-        "trial_id": result.trial_id,
-        "title": result.trial.short_title,
-        "verdict": result.verdict,
-        "message": message,
-        "criteria": [{"id": r.id, "status": r.status} for r in result.criteria if r.status != "not_applicable"],
-    }
+        return results_messages(self.catalog, screening.values())
 
 
 def _parse_respondent(text: str) -> str:
@@ -288,10 +254,6 @@ def _parse_respondent(text: str) -> str:
     if re.search(r"\b(me|myself|patient|mine|self|i am|i'm|im|i)\b", norm):
         return "self"
     raise AnswerError("Please tap one of the buttons: are you the patient, a parent or guardian, or helping someone?")
-
-
-def button(title: str, payload: str) -> dict[str, str]:
-    return {"title": title, "payload": payload}
 
 
 def _join(*parts: str | None) -> str:

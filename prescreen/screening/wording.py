@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from prescreen.trials import Catalog
+from prescreen.screening.trials import Catalog
 
 
 def welcome_message(catalog: Catalog) -> str:

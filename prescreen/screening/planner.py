@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterator, Mapping
 
-from prescreen.durations import DaysAgo
-from prescreen.eligibility import NOT_ELIGIBLE, CriterionResult, evaluate_criterion, evaluate_trial
-from prescreen.factbank import Fact, follow_up_triggers
-from prescreen.rules import Compare, Truth
-from prescreen.trials import Catalog, Criterion, Trial
+from prescreen.screening.durations import DaysAgo
+from prescreen.screening.eligibility import NOT_ELIGIBLE, CriterionResult, evaluate_criterion, evaluate_trial
+from prescreen.screening.factbank import Fact, follow_up_triggers
+from prescreen.screening.rules import Compare, Truth
+from prescreen.screening.trials import Catalog, Criterion, Trial
 
 FOLLOW_UP_DEPTH = 2  # cancer -> which kind -> how long ago
 

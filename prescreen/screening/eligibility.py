@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from prescreen.factbank import NOT_SURE
-from prescreen.rules import Truth
-from prescreen.trials import Criterion, Trial
+from prescreen.screening.factbank import NOT_SURE
+from prescreen.screening.rules import Truth
+from prescreen.screening.trials import Criterion, Trial
 
 MET, NOT_MET, UNKNOWN, VERIFY_SITE, NOT_APPLICABLE = "met", "not_met", "unknown", "verify_site", "not_applicable"
 NOT_ELIGIBLE, POSSIBLY_ELIGIBLE = "not_eligible", "possibly_eligible"

@@ -1,7 +1,7 @@
 """Store a screening, hand it to a site with consent, and erase it on request.
 
 A handoff and its outbox rows are written in one transaction: either the site will
-get the summary, or nothing was promised. The relay (prescreen.relay) delivers.
+get the summary, or nothing was promised. The relay (prescreen.referral.relay) delivers.
 """
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from prescreen.conversation import Screening
-from prescreen.delivery import channels_for, remove_local
-from prescreen.eligibility import evaluate_trial
+from prescreen.screening.conversation import Screening
+from prescreen.referral.delivery import channels_for, remove_local
+from prescreen.screening.eligibility import evaluate_trial
 from prescreen.storage import (
     AnswerRecord,
     ConsentRecord,
@@ -25,8 +25,8 @@ from prescreen.storage import (
     new_id,
     utcnow,
 )
-from prescreen.summary import Consent, Contact, render_summary, summary_context
-from prescreen.trials import Catalog
+from prescreen.referral.summary import Consent, Contact, render_summary, summary_context
+from prescreen.screening.trials import Catalog
 
 
 def patient_actor(conversation_id: str) -> str:

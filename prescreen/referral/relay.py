@@ -1,4 +1,4 @@
-"""Deliver the outbox: a task of the web process (`make run`), or `python -m prescreen.relay`.
+"""Deliver the outbox: a task of the web process (`make run`), or `python -m prescreen.referral.relay`.
 
 Each due row is claimed for a short lease, sent, then marked delivered. A failure is
 retried with exponential backoff. A relay killed mid-delivery leaves the claim to
@@ -19,10 +19,10 @@ from typing import Callable, Mapping
 
 from sqlalchemy import and_, or_, select
 
-from prescreen.delivery import DeliveryError, remove_local, send_email, send_webhook, write_local
+from prescreen.referral.delivery import DeliveryError, remove_local, send_email, send_webhook, write_local
 from prescreen.storage import Database, OutboxRecord, utcnow
 
-log = logging.getLogger("prescreen.relay")
+log = logging.getLogger("prescreen.referral.relay")
 
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 3600.0
@@ -117,7 +117,7 @@ class Relay:
             log.exception("relay pass failed; trying again")
 
     def run_forever(self, poll_seconds: float) -> None:
-        """The relay as its own process (`python -m prescreen.relay`)."""
+        """The relay as its own process (`python -m prescreen.referral.relay`)."""
         stopping = False
 
         def stop(*_):

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from prescreen.eligibility import TrialResult
-from prescreen.trials import Catalog, Site, Trial
+from prescreen.screening.eligibility import TrialResult
+from prescreen.screening.trials import Catalog, Site, Trial
 
 STATUS_LABELS = {
     "met": "met", "not_met": "not met", "unknown": "unknown", "verify_site": "site to verify",
@@ -19,9 +19,9 @@ RESPONDENT_LABELS = {"self": "the patient", "guardian": "a parent or guardian (a
 
 # Autoescape on for HTML, so nothing a patient types can become markup; the text
 # version is plain text and escapes nothing.
-_html = Environment(loader=PackageLoader("prescreen", "templates"), autoescape=select_autoescape(["j2"]),
+_html = Environment(loader=PackageLoader("prescreen.referral", "templates"), autoescape=select_autoescape(["j2"]),
                     undefined=StrictUndefined)
-_text = Environment(loader=PackageLoader("prescreen", "templates"), autoescape=False, undefined=StrictUndefined,
+_text = Environment(loader=PackageLoader("prescreen.referral", "templates"), autoescape=False, undefined=StrictUndefined,
                     keep_trailing_newline=True)
 
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from prescreen.errors import TrialDataError
-from prescreen.yamlfile import read_yaml
-from prescreen.factbank import Fact, QuestionGroup, load_fact_bank
-from prescreen.rules import All, AnyOf, Not, parse_rule
+from prescreen.screening.errors import TrialDataError
+from prescreen.screening.yamlfile import read_yaml
+from prescreen.screening.factbank import Fact, QuestionGroup, load_fact_bank
+from prescreen.screening.rules import All, AnyOf, Not, parse_rule
 
 FACT_BANK_FILE = "facts.yml"
 KINDS = ("inclusion", "exclusion")

@@ -2,7 +2,7 @@
 
 Passwords are kept only as scrypt hashes (hashlib, RFC 7914); session cookies and API
 tokens are random, and only their SHA-256 is stored, so a copy of the database opens
-nothing. Command line: `python -m prescreen.accounts --help`.
+nothing. Command line: `python -m prescreen.staff.accounts --help`.
 """
 from __future__ import annotations
 
@@ -241,9 +241,9 @@ def _read_password(args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from prescreen.trials import load_catalog
+    from prescreen.screening.trials import load_catalog
 
-    parser = argparse.ArgumentParser(prog="python -m prescreen.accounts",
+    parser = argparse.ArgumentParser(prog="python -m prescreen.staff.accounts",
                                      description="Staff accounts and API tokens (database: PRESCREEN_DB_URL).")
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add-user", help="create a named staff account for one or more sites")
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("sites", help="list the site ids")
     args = parser.parse_args(argv)
 
-    trials_dir = os.environ.get("PRESCREEN_TRIALS_DIR") or os.path.join(os.path.dirname(__file__), "..", "trials")
+    trials_dir = os.environ.get("PRESCREEN_TRIALS_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "trials")
     sites = {site.id: site for trial in load_catalog(trials_dir).trials for site in trial.sites}
     if args.command == "sites":
         for site in sites.values():
