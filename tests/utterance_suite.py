@@ -1,0 +1,491 @@
+"""The in-context utterance suite: typed patient replies sent mid-screening, and how they were understood.
+
+Each case in `tests/utterances/<language>.yml` is sent in a new conversation that was first brought, by
+tapping buttons as a patient who keeps every study open (`servers.PATIENT_ANSWERS`), to a context: a question
+or checklist on screen, or a step of the contact offer. The runner then reads what the assistant understood
+from the tracker store (the `stage`, `screening` and `referral` slots, and whether the conversation's events
+are still there) and judges it against the case's expected outcome. See the YAML file's header for the format.
+
+Used by tests/test_utterances.py (thresholds) and bench/utterances.py (numbers for BENCHMARKS.md).
+"""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import uuid
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITE_DIR = ROOT / "tests" / "utterances"
+CRISIS_NUMBER = "12356"
+MEDICAL_WORDS = re.compile(r"\b(doctor|study team|care team|nurse|physician|rheumatologist)\b", re.I)
+OUTCOMES = {"not_sure", "clarify", "unsure", "no_answer", "why", "go_back", "start_over", "stop", "erase_asked",
+            "medical", "crisis", "agree", "decline", "keep"}
+# What the navigating patient taps (or types, where there is no button) at each question.
+NAV_YES = {"refractory"}
+NAV_CHOICE = {"respondent": "self", "condition": "sle", "sex": "female"}
+NAV_NUMBER = {"age": "34"}
+NAV_CONTACT = {"name": "Mei Lin", "phone": "+86 138 0013 8000", "email": "mei.lin@example.org"}
+STEP_ORDER = ["offer", "consent", "name", "phone", "email", "time", "language"]
+
+
+def load_facts() -> tuple[dict, dict]:
+    bank = yaml.safe_load((ROOT / "trials" / "facts.yml").read_text())
+    return {f["id"]: f for f in bank["facts"]}, {g["id"]: g for g in bank["groups"]}
+
+
+@dataclass
+class Case:
+    language: str
+    context: dict
+    category: str
+    text: str
+    expect: Any
+    line: int = 0
+
+    @property
+    def where(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.context.items())
+
+
+def load_suite(language: str = "en") -> list[Case]:
+    """The cases of one language file, in file order."""
+    data = yaml.safe_load((SUITE_DIR / f"{language}.yml").read_text(encoding="utf-8"))
+    cases = []
+    for block in data["contexts"]:
+        at = block["at"]
+        for row in block["cases"]:
+            category, text, expect = row
+            if not isinstance(category, str) or not isinstance(text, str):
+                raise ValueError(f"{language}.yml: quote the category and the text of {row!r}")
+            cases.append(Case(language, at, str(category), str(text), expect))
+    return cases
+
+
+# --- state -------------------------------------------------------------------------------------------------
+
+@dataclass
+class State:
+    events: int
+    slots: dict
+
+    @property
+    def stage(self):
+        return self.slots.get("stage")
+
+    @property
+    def screening(self) -> dict:
+        return self.slots.get("screening") or {}
+
+    @property
+    def referral(self) -> dict:
+        return self.slots.get("referral") or {}
+
+    @property
+    def asking(self) -> list:
+        return list(self.screening.get("asking") or [])
+
+    def screen(self) -> tuple:
+        """What is on screen: a screening question or checklist, or a contact step of one offer."""
+        if self.stage == "contact":
+            return ("contact", self.referral.get("step"), self.referral.get("trial"))
+        if self.stage == "screening":
+            return ("screening", self.screening.get("group") or tuple(self.asking))
+        return (self.stage,)
+
+    def understood(self, fact: str):
+        """The value the assistant holds for `fact`: pending read-back first, then the stored answer, then a
+        tick in the checklist on screen; None when it holds nothing."""
+        pending = (self.screening.get("pending") or {}).get("answers") or {}
+        if fact in pending:
+            return pending[fact]
+        if fact == "respondent":
+            return self.screening.get("respondent")
+        answers = self.screening.get("answers") or {}
+        if fact in answers:
+            return answers[fact].get("value") if isinstance(answers[fact], dict) else answers[fact]
+        if fact in (self.screening.get("chosen") or []):
+            return True
+        return None
+
+
+def read_state(tracker_db: Path, sender: str) -> State:
+    db = sqlite3.connect(f"file:{tracker_db}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = db.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    finally:
+        db.close()
+    slots = {}
+    for type_name, data in rows:
+        if type_name == "slot":
+            event = json.loads(data)
+            slots[event["name"]] = event.get("value")
+    return State(len(rows), slots)
+
+
+# --- navigation ----------------------------------------------------------------------------------------------
+
+class NavigationError(Exception):
+    pass
+
+
+def _last_buttons(messages: list[dict]) -> list[dict]:
+    with_buttons = [m for m in messages if m.get("buttons")]
+    return with_buttons[-1]["buttons"] if with_buttons else []
+
+
+def _last_text(messages: list[dict]) -> str:
+    texts = [m["text"] for m in messages if m.get("text")]
+    return texts[-1] if texts else ""
+
+
+def _payload(buttons: list[dict], want: str) -> str | None:
+    return next((b["payload"] for b in buttons if b["payload"] == want), None)
+
+
+def _choice(buttons: list[dict], choice: str) -> str | None:
+    return next((b["payload"] for b in buttons if f'"choice": "{choice}"' in b["payload"]), None)
+
+
+def _open_ended_time(buttons: list[dict]) -> str | None:
+    """The "more than ... ago" button of a time question (payload days:N-)."""
+    spans = [(int(m.group(1)), b["payload"]) for b in buttons
+             if (m := re.search(r'"days:(\d+)-"', b["payload"]))]
+    return max(spans)[1] if spans else None
+
+
+class Navigator:
+    """Brings a new conversation to a context by tapping, and records the screens it passed."""
+
+    def __init__(self, assistant, tracker_db: Path, facts: dict, groups: dict):
+        self.assistant, self.tracker_db, self.facts, self.groups = assistant, tracker_db, facts, groups
+
+    def reached(self, at: dict, state: State, ticked: set) -> bool:
+        if "step" in at:
+            return state.stage == "contact" and state.referral.get("step") == at["step"] and bool(
+                state.referral.get("trial"))
+        if state.stage != "screening":
+            return False
+        if "after" in at:
+            return state.understood(at["after"]) is not None and at["after"] not in state.asking
+        if "group" in at:
+            return state.screening.get("group") == at["group"] and not (set(at.get("via", {})) - ticked)
+        return state.asking == [at["fact"]]
+
+    def reply_for(self, at: dict, state: State, messages: list[dict], ticked: set) -> str:
+        buttons = _last_buttons(messages)
+        via = {**at.get("via", {})}
+        if state.stage == "contact":
+            step = state.referral.get("step")
+            if step in ("offer", "consent"):
+                return "/affirm"
+            if step in NAV_CONTACT:
+                return NAV_CONTACT[step]
+            return buttons[0]["payload"] if buttons else "any time"
+        asking = state.asking
+        if state.screening.get("pending"):
+            return _payload(buttons, "/affirm") or "yes"
+        if state.screening.get("group"):
+            for fact in asking:
+                if via.get(fact) and fact not in ticked:
+                    ticked.add(fact)
+                    return _choice(buttons, f"item:{fact}") or self.facts[fact]["label"]
+            if ticked & set(self.groups[state.screening["group"]]["facts"]):
+                done = _choice(buttons, "done")
+                if done:
+                    return done
+            return _choice(buttons, "none") or "none of these"
+        fact = asking[0] if asking else None
+        if fact == "respondent":
+            return _choice(buttons, at.get("respondent", "self")) or "me"
+        if fact in via:
+            return (_payload(buttons, "/affirm") or "yes") if via[fact] is True else str(via[fact])
+        if fact in NAV_CHOICE:
+            return _choice(buttons, NAV_CHOICE[fact]) or NAV_CHOICE[fact]
+        if fact in NAV_NUMBER:
+            return at.get(fact, NAV_NUMBER[fact])
+        if fact in NAV_YES:
+            return _payload(buttons, "/affirm") or "yes"
+        ftype = self.facts.get(fact, {}).get("type")
+        if ftype == "time_ago":
+            return _open_ended_time(buttons) or "more than 3 years ago"
+        if ftype == "number":
+            return "30"
+        return _payload(buttons, "/deny") or "no"
+
+    def go(self, sender: str, at: dict, limit: int = 40) -> tuple[State, list[tuple], list[dict]]:
+        """Tap until `at` is on screen; the state, the screens passed (deduplicated) and the last reply."""
+        messages = self.assistant.say(sender, "hello")
+        trail, ticked = [], set()
+        for _ in range(limit):
+            state = read_state(self.tracker_db, sender)
+            screen = state.screen()
+            if not trail or trail[-1] != screen:
+                trail.append(screen)
+            if self.reached(at, state, ticked):
+                return state, trail, messages
+            if state.stage not in ("screening", "contact"):
+                break
+            messages = self.assistant.say(sender, self.reply_for(at, state, messages, ticked))
+        raise NavigationError(f"context {at} not reached; last screen {trail[-1] if trail else None}: "
+                              f"{_last_text(messages)[:120]!r}")
+
+
+# --- judging -------------------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    case: Case
+    ok: bool
+    observed: str
+    negation_as_yes: bool = False
+    erased: bool = False
+    navigation_failed: bool = False
+    reply: str = ""
+
+
+def _days_ok(value, low: int, high: int | None) -> bool:
+    if not isinstance(value, dict) or "days_ago" not in value:
+        return False
+    a, b = value["days_ago"]
+    return a is not None and a >= low and (high is None or (b is not None and b <= high))
+
+
+def _year_bounds(year: int, today: date) -> tuple[int, int]:
+    """Days ago of 31 December and 1 January of `year`, with a few days' slack either side."""
+    return (today - date(year, 12, 31)).days - 3, (today - date(year, 1, 1)).days + 3
+
+
+def describe(state: State, facts_on_screen: list[str]) -> str:
+    if state.events == 0:
+        return "conversation erased"
+    parts = [f"stage={state.stage}"]
+    values = {f: state.understood(f) for f in facts_on_screen if state.understood(f) is not None}
+    if values or state.stage != "contact":
+        parts.append(f"understood={json.dumps(values)}")
+    if state.screening.get("pending"):
+        parts.append("(pending read-back)")
+    if state.stage == "contact":
+        ref = state.referral
+        parts.append(f"step={ref.get('step')} trial={ref.get('trial')} contact={ref.get('contact')}")
+    else:
+        parts.append(f"asking={state.asking}")
+    return " ".join(parts)
+
+
+class Judge:
+    def __init__(self, facts: dict, groups: dict, today: date | None = None):
+        self.facts, self.groups, self.today = facts, groups, today or date.today()
+
+    def on_screen(self, at: dict, before: State) -> list[str]:
+        if "group" in at:  # the items listed (a member no study needs is left off the list)
+            return [f for f in self.groups[at["group"]]["facts"] if f in before.asking]
+        if "fact" in at:
+            return [at["fact"]]
+        if "after" in at:
+            return [at["after"]] + before.asking
+        return []
+
+    def why_text(self, at: dict) -> str | None:
+        if "group" in at:
+            return self.groups[at["group"]]["why"]
+        if "fact" in at:
+            return self.facts[at["fact"]]["why"] if at["fact"] in self.facts else None
+        return None
+
+    def judge(self, case: Case, before: State, after: State, trail: list[tuple], reply: list[dict],
+              question: str) -> Result:
+        if isinstance(case.expect, dict) and "any" in case.expect:  # any one of these outcomes is right
+            results = [self.judge(Case(case.language, case.context, case.category, case.text, alternative),
+                                  before, after, trail, reply, question) for alternative in case.expect["any"]]
+            best = next((r for r in results if r.ok), results[0])
+            return Result(case, best.ok, best.observed, all(r.negation_as_yes for r in results), best.erased,
+                          reply=best.reply)
+        at, expect = case.context, case.expect
+        facts = self.on_screen(at, before)
+        erased = after.events == 0 or after.events < before.events
+        text = " ".join(m.get("text", "") for m in reply)
+        said = text.replace(question, " ") if question else text
+        observed = describe(after, facts)
+        new = {f: after.understood(f) for f in facts if before.understood(f) is None}
+        stored_true = [f for f, v in new.items() if v is True]
+        still_on = not erased and after.screen() == before.screen()
+        nothing_new = all(v is None for v in new.values())
+        contact = "step" in at
+
+        def keep() -> bool:  # same question or step on screen, nothing recorded, nothing erased
+            if contact:
+                return (not erased and after.screen() == before.screen()
+                        and after.referral.get("consented") == before.referral.get("consented")
+                        and after.referral.get("contact") == before.referral.get("contact"))
+            return still_on and nothing_new and not after.screening.get("pending")
+
+        def not_sure() -> bool:  # "not sure" recorded (for a checklist: at least one item, none as yes)
+            values = [v for v in new.values() if v is not None]
+            if len(facts) == 1:
+                return values == ["not_sure"]
+            return "not_sure" in values and True not in values
+
+        checks: list[bool] = []
+        negation_expected = False
+        spec = expect if isinstance(expect, dict) else (
+            {expect: True} if isinstance(expect, str) and expect in OUTCOMES else {"value": expect})
+        for key, want in spec.items():
+            if key == "value":
+                fact = facts[0]
+                checks.append(new.get(fact) == want and new.get(fact) is not None and type(new.get(fact)) is type(want))
+                negation_expected |= want is False or want == "not_sure"
+            elif key == "items":
+                group = set(facts)
+                values = {f: new.get(f) for f in group}
+                named_ok = all(values[f] is True for f in want)
+                others_ok = all(values[f] in (False, None) for f in group - set(want))
+                recorded = bool(want) or all(values[f] is False for f in group)
+                checks.append(named_ok and others_ok and recorded and not erased)
+                negation_expected = True  # any unnamed item stored as yes counts below
+            elif key == "none_of":
+                values = {f: new.get(f) for f in facts}
+                no_yes = all(v is not True for v in values.values())
+                named = all(values[f] is False for f in want) or still_on or after.screen() == before.screen()
+                checks.append(no_yes and named and not erased and after.stage == "screening")
+                negation_expected = True
+            elif key == "days":
+                checks.append(_days_ok(new.get(facts[0]), want[0], want[1]))
+            elif key == "year":
+                checks.append(_days_ok(new.get(facts[0]), *_year_bounds(int(want), self.today)))
+            elif key == "correct":
+                ok = True
+                for fact, value in want.items():
+                    now = after.understood(fact)
+                    back = fact in after.asking or (after.screening.get("group") and fact in
+                                                    self.groups[after.screening["group"]]["facts"])
+                    ok &= now == value or (bool(back) and now is not True)
+                checks.append(ok and not erased)
+                negation_expected = True
+            elif key in ("not_sure", "unsure"):  # unsure: "not sure" recorded, or asked again
+                checks.append((not_sure() and not erased) or (key == "unsure" and keep()))
+                negation_expected = True
+            elif key in ("clarify", "no_answer", "keep"):
+                checks.append(keep())
+                negation_expected |= key == "clarify"
+            elif key == "why":
+                why = self.why_text(at)
+                checks.append(keep() and (why is None or why in text))
+            elif key == "go_back":
+                previous = trail[-2] if len(trail) >= 2 else None
+                checks.append(not erased and previous is not None and after.screen() == previous)
+            elif key == "start_over":
+                checks.append(not erased and after.stage == "screening" and after.asking == ["respondent"]
+                              and not after.screening.get("answers"))
+            elif key == "stop":
+                checks.append(not erased and after.stage is None)
+            elif key == "erase_asked":
+                checks.append(not erased and after.stage == "erase")
+            elif key == "medical":
+                checks.append(keep() and bool(MEDICAL_WORDS.search(said)))
+            elif key == "crisis":
+                checks.append(CRISIS_NUMBER in text and not erased)
+            elif key == "agree":
+                want_step = {"offer": "consent", "consent": "name"}[at["step"]]
+                same_trial = after.referral.get("trial") == before.referral.get("trial")
+                checks.append(not erased and after.stage == "contact" and (
+                    (same_trial and after.referral.get("step") == want_step)
+                    or before.referral.get("trial") in (after.referral.get("consented") or [])))
+            elif key == "decline":
+                trial = before.referral.get("trial")
+                moved = after.referral.get("trial") != trial or after.stage != "contact"
+                checks.append(not erased and moved and trial not in (after.referral.get("consented") or []))
+            elif key == "detail":
+                contact = after.referral.get("contact") or {}
+                ok = not erased
+                for name, value in want.items():
+                    ok &= _same_detail(name, contact.get(name), value)
+                checks.append(ok)
+            elif key == "next_step":
+                checks.append(not erased and after.stage == "contact" and after.referral.get("step") == want
+                              and after.referral.get("trial") == before.referral.get("trial"))
+            else:
+                raise ValueError(f"unknown expectation {key!r} in case {case.text!r}")
+        allowed_true = set(spec.get("items") or []) | ({facts[0]} if spec.get("value") is True else set())
+        negation_as_yes = negation_expected and any(f not in allowed_true for f in stored_true)
+        return Result(case, all(checks), observed, negation_as_yes, erased, reply=text[:300])
+
+
+def _same_detail(name: str, stored, wanted) -> bool:
+    if stored is None:
+        return wanted is None
+    if wanted is None:
+        return False
+    if name == "phone":
+        return re.sub(r"\D", "", str(stored)).endswith(re.sub(r"\D", "", str(wanted))[-8:])
+    if name in ("preferred_time", "language"):
+        return str(wanted).casefold() in str(stored).casefold()
+    return str(stored).strip().casefold() == str(wanted).strip().casefold()
+
+
+# --- running -------------------------------------------------------------------------------------------------
+
+def run_case(assistant, tracker_db: Path, navigator: Navigator, judge: Judge, case: Case, tag: str) -> Result:
+    sender = f"utt-{tag}-{uuid.uuid4().hex[:10]}"
+    try:
+        before, trail, messages = navigator.go(sender, case.context)
+    except NavigationError as problem:
+        return Result(case, False, str(problem), navigation_failed=True)
+    question = _last_text(messages)
+    reply = assistant.say(sender, case.text)
+    after = read_state(tracker_db, sender)
+    return judge.judge(case, before, after, trail, reply, question)
+
+
+def run_suite(assistant, cases: list[Case], workers: int = 4, tag: str | None = None) -> list[Result]:
+    """Every case in its own conversation, `workers` conversations at a time; results in case order."""
+    facts, groups = load_facts()
+    tracker_db = Path(assistant.workdir) / "tracker.db"
+    navigator, judge = Navigator(assistant, tracker_db, facts, groups), Judge(facts, groups)
+    tag = tag or uuid.uuid4().hex[:6]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda c: run_case(assistant, tracker_db, navigator, judge, c, tag), cases))
+
+
+def summarize(results: list[Result]) -> dict:
+    """Totals and per category: count, understood %, negations stored as yes, erasures."""
+    def block(rows):
+        n = len(rows)
+        ok = sum(r.ok for r in rows)
+        return {"count": n, "understood": ok, "understood_pct": round(100 * ok / n, 1) if n else 0.0,
+                "negations_as_yes": sum(r.negation_as_yes for r in rows), "erasures": sum(r.erased for r in rows),
+                "navigation_failures": sum(r.navigation_failed for r in rows)}
+    by_category = defaultdict(list)
+    for r in results:
+        by_category[r.case.category].append(r)
+    return {**block(results), "categories": {c: block(rows) for c, rows in sorted(by_category.items())}}
+
+
+def miss_rows(results: list[Result]) -> list[dict]:
+    return [{"category": r.case.category, "context": r.case.where, "utterance": r.case.text,
+             "expected": r.case.expect, "observed": r.observed, "reply": r.reply,
+             "negation_as_yes": r.negation_as_yes, "erased": r.erased}
+            for r in results if not r.ok or r.negation_as_yes or r.erased]
+
+
+def format_misses(results: list[Result]) -> str:
+    lines = []
+    for row in miss_rows(results):
+        flags = "".join([" [NEGATION STORED AS YES]" if row["negation_as_yes"] else "",
+                         " [ERASED]" if row["erased"] else ""])
+        lines.append(f"- ({row['category']}) at {row['context']}: {row['utterance']!r}\n"
+                     f"    expected {json.dumps(row['expected'])}; observed {row['observed']}{flags}\n"
+                     f"    reply: {row['reply'][:160]!r}")
+    return "\n".join(lines)
+
+
+def category_counts(cases: list[Case]) -> Counter:
+    return Counter(c.category for c in cases)
