@@ -25,6 +25,11 @@ def patient_text(latest_message: Dict[Text, Any]) -> Text:
     return _INTENT_TEXT.get(intent_of(latest_message) or "", text)
 
 
+def was_tapped(latest_message: Dict[Text, Any]) -> bool:
+    """A button press (its payload starts with "/"): taken as it is, with no read-back."""
+    return (latest_message.get("text") or "").startswith("/")
+
+
 def intent_of(latest_message: Dict[Text, Any]) -> Text:
     return ((latest_message.get("intent") or {}).get("name")) or ""
 

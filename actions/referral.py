@@ -6,13 +6,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.catalog import CATALOG, REFERRAL
-from actions.channel import intent_of, patient_text, send
-from actions.screening import CONTACT, screening_of, stage_events
+from actions.catalog import CATALOG, CONVERSATION, REFERRAL
+from actions.channel import intent_of, patient_text, send, was_tapped
+from actions.screening import CONTACT, SCREENING, ask_to_erase, continue_screening, screening_of, stage_events
 from actions.store import database
 from prescreen.screening import wording
-from prescreen.screening.commands import says_command
-from prescreen.screening.conversation import Message
+from prescreen.screening.conversation import Message, button
+from prescreen.screening.polarity import plain_yes
 from prescreen.referral.handoff import create_handoff, erase_conversation
 from prescreen.referral.conversation import CONSENT_VERSION, Referral
 
@@ -31,27 +31,72 @@ class ActionContactTurn(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         text, intent = patient_text(tracker.latest_message), intent_of(tracker.latest_message)
-        if intent == "withdraw" and says_command(intent, text):
-            return [SlotSet(slot, value) for slot, value in withdraw(dispatcher, tracker).items()]
         referral, screening = referral_of(tracker), screening_of(tracker)
-        replies, handoff = REFERRAL.receive(referral, text, screening.respondent, intent)
-        if handoff is not None:
+        turn = REFERRAL.receive(referral, text, screening.respondent, intent, tapped=was_tapped(tracker.latest_message))
+        if turn.leave == "withdraw":
+            return ask_to_erase(dispatcher, tracker)
+        if turn.leave in ("screening", "start_over"):
+            replies = [Message(CONVERSATION.go_back(screening))] if turn.leave == "screening" else \
+                [Message(wording.STARTING_OVER_AFTER_CONSENT if referral.consented else wording.STARTING_OVER)]
+            if turn.leave == "start_over":
+                screening.clear()
+            replies, events = continue_screening(tracker, screening, replies)
+            send(dispatcher, replies)
+            return events
+        if turn.handoff is not None:
             create_handoff(database(), CATALOG, tracker.sender_id, referral.screening_id, screening,
-                           handoff.trial_id, handoff.contact, CONSENT_VERSION, handoff.consent_text)
+                           turn.handoff.trial_id, turn.handoff.contact, CONSENT_VERSION, turn.handoff.consent_text)
+        replies = turn.messages
         question = REFERRAL.ask(referral, screening.respondent)
-        replies.append(question if question is not None else REFERRAL.closing(referral))
+        if turn.leave != "stop":
+            replies.append(question if question is not None else REFERRAL.closing(referral))
         send(dispatcher, replies)
         return [SlotSet("referral", referral.to_json()), *stage_events(tracker, CONTACT if question else None)]
 
 
 class ActionWithdraw(Action):
-    """Erase the screening, answers, contact details, pending deliveries and this conversation."""
+    """"Delete my data": first ask for an explicit yes, saying what will be erased."""
 
     def name(self) -> Text:
         return "action_withdraw"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        return [SlotSet(slot, value) for slot, value in withdraw(dispatcher, tracker).items()]
+        return ask_to_erase(dispatcher, tracker)
+
+
+class ActionEraseTurn(Action):
+    """The reply to "Shall I erase ...?": only an explicit yes erases; anything else keeps
+    everything and goes back to where the patient was."""
+
+    def name(self) -> Text:
+        return "action_erase_turn"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        text, intent = patient_text(tracker.latest_message), intent_of(tracker.latest_message)
+        if wording.mentions_crisis(text) or intent == "crisis":
+            send(dispatcher, [Message(wording.CRISIS_SUPPORT), ERASE_AGAIN])
+            return []
+        if plain_yes(text):
+            return [SlotSet(slot, value) for slot, value in withdraw(dispatcher, tracker).items()]
+        back_to = tracker.get_slot("erase_from")
+        replies = [Message(wording.NOTHING_ERASED)]
+        screening = screening_of(tracker)
+        if back_to == SCREENING:
+            replies, events = continue_screening(tracker, screening, replies)
+            send(dispatcher, replies)
+            return [SlotSet("erase_from", None), *events]
+        if back_to == CONTACT:
+            question = REFERRAL.ask(referral_of(tracker), screening.respondent)
+            if question is not None:
+                replies.append(question)
+                send(dispatcher, replies)
+                return [SlotSet("erase_from", None), *stage_events(tracker, CONTACT)]
+        replies.append(Message(wording.NOT_SCREENING_NOW))
+        send(dispatcher, replies)
+        return [SlotSet("erase_from", None), *stage_events(tracker, None)]
+
+
+ERASE_AGAIN = Message(wording.ERASE_QUESTION, [button(wording.YES_ERASE, "yes"), button(wording.NO_KEEP, "no")])
 
 
 def withdraw(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
@@ -59,4 +104,4 @@ def withdraw(dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, A
     erase_conversation(database(), tracker.sender_id)
     send(dispatcher, [Message(wording.ERASED)])
     # The tracker store deletes this conversation's events when it sees the last slot.
-    return {"screening": None, "referral": None, "stage": None, "erase_conversation": True}
+    return {"screening": None, "referral": None, "stage": None, "erase_from": None, "erase_conversation": True}

@@ -1,7 +1,8 @@
 """The screening's adapters: one action per patient message.
 
 The `stage` slot says where a conversation is: "screening" (questions), "contact" (the
-offers, consent and contact details after the results, see referral.py) or none.
+offers, consent and contact details after the results, see referral.py), "erase" (asking
+for an explicit yes before erasing, see referral.py) or none.
 While a stage lasts, the rules send every message to that stage's turn action, which
 reads the answer, says what the core says, and asks the next question, in one call.
 """
@@ -14,14 +15,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.catalog import CATALOG, CONVERSATION, REFERRAL
-from actions.channel import intent_of, patient_text, send
+from actions.channel import intent_of, patient_text, send, was_tapped
 from actions.store import database
 from prescreen.screening import wording
-from prescreen.screening.conversation import Message, Screening
+from prescreen.screening.commands import command_of
+from prescreen.screening.conversation import Message, Screening, button
 from prescreen.referral.handoff import save_screening
 from prescreen.referral.conversation import start_referral
 
-SCREENING, CONTACT = "screening", "contact"
+SCREENING, CONTACT, ERASE = "screening", "contact", "erase"
 
 
 def screening_of(tracker: Tracker) -> Screening:
@@ -75,9 +77,15 @@ class ActionScreeningTurn(Action):
         return "action_screening_turn"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+        text, intent, tapped = patient_text(tracker.latest_message), intent_of(tracker.latest_message), \
+            was_tapped(tracker.latest_message)
+        command = None if tapped else command_of(intent, text)
+        if command == "withdraw" and not wording.mentions_crisis(text):  # NLU missed it; the words say it
+            return ask_to_erase(dispatcher, tracker)
+        if command == "stop" and not wording.mentions_crisis(text):
+            return stop(dispatcher, tracker)
         screening = screening_of(tracker)
-        replies = CONVERSATION.receive(screening, patient_text(tracker.latest_message),
-                                       intent_of(tracker.latest_message), date.today())
+        replies = CONVERSATION.receive(screening, text, intent, date.today(), tapped=tapped)
         replies, events = continue_screening(tracker, screening, replies)
         send(dispatcher, replies)
         return events
@@ -90,8 +98,18 @@ class ActionStop(Action):
         return "action_stop"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
-        dispatcher.utter_message(text=wording.STOPPED)
-        return [SlotSet("screening", None), SlotSet("referral", None), *stage_events(tracker, None)]
+        return stop(dispatcher, tracker)
+
+
+def stop(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict]:
+    dispatcher.utter_message(text=wording.STOPPED)
+    return [SlotSet("screening", None), SlotSet("referral", None), *stage_events(tracker, None)]
+
+
+def ask_to_erase(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict]:
+    """Erasure needs an explicit yes to a question that says what will be erased."""
+    send(dispatcher, [Message(wording.ERASE_QUESTION, [button(wording.YES_ERASE, "yes"), button(wording.NO_KEEP, "no")])])
+    return [SlotSet("erase_from", tracker.get_slot("stage")), *stage_events(tracker, ERASE)]
 
 
 class ActionSideReply(Action):

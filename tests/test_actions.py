@@ -18,6 +18,7 @@ from actions.channel import patient_text, rasa_payload
 from actions.screening import ActionScreeningTurn, ActionSideReply, ActionStop, ActionWelcome
 from prescreen.screening import wording
 from prescreen.screening.conversation import Screening
+from prescreen.screening.durations import DaysAgo
 
 from conftest import ROOT
 
@@ -70,13 +71,13 @@ def turn(text, intent, state, entities=None, stage="screening"):
 def test_an_answer_is_stored_and_the_next_question_asked_in_one_turn():
     state = Screening(respondent="guardian", asking=["condition"]).to_json()
     messages, events = turn("My daughter has lupus", "inform", state)
-    expected = Screening(respondent="guardian", asking=["refractory"],
-                         answers={"condition": {"value": "sle", "said": "My daughter has lupus"}},
-                         history=[["condition"]]).to_json()
+    answers = {"condition": {"value": "sle", "said": "My daughter has lupus"}}
+    [next_fact] = CONVERSATION.planner.next_question({"condition": "sle"}).facts
+    expected = Screening(respondent="guardian", asking=[next_fact], answers=answers, history=[["condition"]]).to_json()
     assert events == [slot("screening", expected), slot("referral", None)]  # stage unchanged: no event
     [question] = messages
-    assert question["text"] == CONVERSATION.catalog.facts["refractory"].question_guardian
-    assert [b["payload"] for b in question["buttons"]] == ["/affirm", "/deny", "/not_sure"]
+    assert question["text"] == CONVERSATION.catalog.facts[next_fact].question_guardian
+    assert question["buttons"][-1]["payload"] == "/not_sure"
 
 
 def test_a_button_payload_becomes_the_option():
@@ -86,9 +87,11 @@ def test_a_button_payload_becomes_the_option():
 
 
 def test_bad_input_gets_a_hint_the_question_again_and_stores_nothing():
+    answers = {"condition": "sle", "refractory": True, "diagnosis_when": {"days_ago": [1000, None]}}
+    assert CONVERSATION.planner.next_question({**answers, "diagnosis_when": DaysAgo.more_than(1000)}).facts == ("age",)
     state = Screening(respondent="self", asking=["age"],
-                      answers={"condition": {"value": "sle", "said": "lupus"}, "refractory": {"value": True, "said": "yes"}},
-                      history=[["condition"], ["refractory"]]).to_json()
+                      answers={f: {"value": v, "said": "..."} for f, v in answers.items()},
+                      history=[[f] for f in answers]).to_json()
     messages, events = turn("150", "inform", state)
     assert events == [slot("screening", {**state, "tries": 1}), slot("referral", None)]
     hint, question = messages
@@ -98,14 +101,20 @@ def test_bad_input_gets_a_hint_the_question_again_and_stores_nothing():
 def test_crisis_words_get_support_first_then_the_same_question():
     state = Screening(respondent="self", asking=["condition"]).to_json()
     messages, events = turn("I want to end my life", "crisis", state)
-    assert [m["text"] for m in messages][:2] == [wording.CRISIS_SUPPORT, wording.CARRY_ON]
-    assert messages[2]["text"] == CONVERSATION.catalog.facts["condition"].question
+    assert [m["text"] for m in messages] == [wording.CRISIS_SUPPORT, wording.CONTINUE_WHEN_READY]
+    assert messages[1]["buttons"] == [{"title": wording.CONTINUE_BUTTON, "payload": '/inform{"choice": "continue"}'}]
     assert events[0]["value"]["answers"] == {}
+    messages, events = turn('/inform{"choice": "continue"}', "inform", events[0]["value"],
+                            entities=[{"entity": "choice", "value": "continue"}])
+    assert [m["text"] for m in messages] == [CONVERSATION.catalog.facts["condition"].question]
 
 
 def test_the_last_answer_brings_results_and_with_nothing_to_offer_ends_the_stage():
     state = Screening(respondent="self", asking=["condition"]).to_json()
     messages, events = turn("rheumatoid arthritis", "inform", state)
+    [read_back] = messages  # typed, and it rules every study out: one short question first
+    assert read_back["text"].startswith("Just to check") and read_back["buttons"][0]["payload"] == "/affirm"
+    messages, events = turn("/affirm", "affirm", events[0]["value"])
     [custom] = [m["custom"] for m in messages if m.get("custom")]
     assert [r["verdict"] for r in custom["results"]] == ["not_eligible"] * 5
     assert {"trial_id", "title", "verdict", "message", "criteria"} <= set(custom["results"][0])

@@ -17,7 +17,7 @@ def conversation(planner):
     return Conversation(planner)
 
 
-def chat(conversation, replies, screening=None, intents=None):
+def chat(conversation, replies, screening=None, intents=None, tapped=False):
     """Play replies against the questions; return the screening and the transcript."""
     screening = screening or Screening()
     transcript = []
@@ -27,9 +27,24 @@ def chat(conversation, replies, screening=None, intents=None):
         assert question is not None, f"no question left for reply {reply!r}"
         transcript.append(("bot", question.text, question.buttons))
         transcript.append(("you", reply, None))
-        for message in conversation.receive(screening, reply, intents.get(i), TODAY):
+        for message in conversation.receive(screening, reply, intents.get(i), TODAY, tapped=tapped):
             transcript.append(("bot", message.text, message.buttons))
     return screening, transcript
+
+
+def reach(conversation, fact, by_fact=None, screening=None):
+    """Answer as a patient who may fit every study until `fact` is asked; the question order may change."""
+    by_fact = {RESPONDENT: "me", "condition": "lupus", "refractory": "yes", "age": "34", "sex": "female",
+               "diagnosis_when": "more than 3 years ago", **(by_fact or {})}
+    screening = screening or Screening()
+    for _ in range(40):
+        message = conversation.ask(screening)
+        assert message is not None, f"{fact} was never asked"
+        if fact in screening.asking:
+            return screening
+        reply = "none of these" if screening.group else by_fact.get(screening.asking[0], "no")
+        conversation.receive(screening, reply, None, TODAY)
+    raise AssertionError(f"{fact} was never asked")
 
 
 def texts(transcript):
@@ -71,7 +86,10 @@ def answer_everything(conversation, screening, by_fact, otherwise="no"):
         message = conversation.ask(screening)
         if message is None:
             return screening
-        reply = "none of these" if screening.group else by_fact.get(screening.asking[0], otherwise)
+        if screening.pending:  # a typed answer that rules a study out is read back: yes, that's right
+            reply = "yes"
+        else:
+            reply = "none of these" if screening.group else by_fact.get(screening.asking[0], otherwise)
         conversation.receive(screening, reply, None, TODAY)
     raise AssertionError("the screening never ended")
 
@@ -103,7 +121,9 @@ def test_full_screening_for_a_patient_who_may_fit_several_trials(conversation):
 
 
 def test_wrong_disease_is_told_at_once(conversation):
-    screening, _ = chat(conversation, ["me", "rheumatoid arthritis"])
+    screening, transcript = chat(conversation, ["me", "rheumatoid arthritis"])
+    assert "Is that right?" in conversation.ask(screening).text  # typed, and it rules every study out: read back
+    chat(conversation, ["yes"], screening)
     assert conversation.ask(screening) is None
     messages = conversation.results(screening)
     payload = next(m.custom for m in messages if m.custom)
@@ -118,7 +138,8 @@ def test_why_explains_and_keeps_the_question(conversation):
 
 
 def test_go_back_changes_the_previous_answer_and_verdicts_follow(conversation):
-    screening, _ = chat(conversation, ["me", "lupus", "no"])
+    screening = reach(conversation, "refractory")
+    chat(conversation, ["no"], screening, tapped=True)
     assert conversation.ask(screening) is None  # not refractory: every study is out
     assert conversation.receive(screening, "go back", "go_back", TODAY)[0].text == wording.GOING_BACK
     screening, transcript = chat(conversation, ["yes"], screening)
@@ -133,7 +154,8 @@ def test_start_over_clears_everything(conversation):
 
 @pytest.mark.parametrize("bad", ["0", "150", "abc", "🙂🙂"])
 def test_bad_age_is_asked_again_then_recorded_as_not_sure(conversation, bad):
-    screening, transcript = chat(conversation, ["me", "lupus", "yes", bad])
+    screening = reach(conversation, "age")
+    screening, transcript = chat(conversation, [bad], screening)
     assert "age" not in screening.answers and screening.asking == ["age"]
     for _ in range(MAX_TRIES - 1):
         screening, transcript = chat(conversation, [bad], screening)
@@ -156,9 +178,13 @@ def test_crisis_disclosure_gets_support_at_once_and_the_screening_continues(conv
 def test_yes_to_the_suicidal_thoughts_question_brings_crisis_support(conversation):
     screening = Screening(respondent="self")
     screening.asking = ["suicidal_thoughts"]
-    messages = conversation.receive(screening, "yes", None, TODAY)
-    assert [m.text for m in messages] == [wording.CRISIS_SUPPORT, wording.CARRY_ON]
+    messages = conversation.receive(screening, "yes", None, TODAY, tapped=True)
+    assert [m.text for m in messages] == [wording.CRISIS_SUPPORT]
     assert screening.values()["suicidal_thoughts"] is True
+    pause = conversation.ask(screening)  # nothing else, and no result, until they are ready
+    assert pause.text == wording.CONTINUE_WHEN_READY and pause.buttons[0]["title"] == wording.CONTINUE_BUTTON
+    assert conversation.receive(screening, "choice:continue", None, TODAY) == []
+    assert not screening.paused
 
 
 def test_medical_question_is_referred_to_the_doctor(conversation):
@@ -167,14 +193,21 @@ def test_medical_question_is_referred_to_the_doctor(conversation):
     assert "condition" not in screening.answers
 
 
-def test_checklist_item_button_marks_one_and_asks_again(conversation):
-    screening, _ = chat(conversation, ["me", "lupus", "yes", "34", "3 years ago", "male"])
-    conversation.ask(screening)
+def test_checklist_taps_toggle_items_until_done(conversation):
+    screening = reach(conversation, "transplant", {"sex": "male"})
     assert screening.group == "cell_therapies_and_transplants"
     conversation.receive(screening, "choice:item:transplant", None, TODAY)
-    assert screening.values()["transplant"] is True
-    assert screening.answers["transplant"]["said"] == "An organ, stem cell or bone marrow transplant"
-    assert "prior_car_t" not in screening.answers
+    conversation.receive(screening, "choice:item:prior_car_t", None, TODAY)
+    conversation.receive(screening, "choice:item:prior_car_t", None, TODAY)  # a second tap unticks it
+    assert screening.answers.get("transplant") is None and screening.chosen == ["transplant"]
+    shown = conversation.ask(screening)
+    assert "✓" in shown.text and "Chosen so far" in shown.text
+    titles = [b["title"] for b in shown.buttons]
+    assert "✓ An organ, stem cell or bone marrow transplant" in titles and wording.DONE_BUTTON in titles
+    conversation.receive(screening, "choice:done", None, TODAY)
+    assert screening.values()["transplant"] is True and screening.values()["prior_car_t"] is False
+    conversation.ask(screening)
+    assert screening.chosen == [] and "transplant" not in screening.asking
 
 
 def test_time_question_buttons_decide_exactly(conversation):
@@ -192,10 +225,11 @@ def test_time_question_buttons_decide_exactly(conversation):
 def test_state_round_trips_through_json(conversation):
     import json
 
-    screening, _ = chat(conversation, ["me", "lupus", "yes", "34", "in 2019"])
+    screening = reach(conversation, "pregnant")
+    conversation.receive(screening, "choice:item:pregnant", None, TODAY)
     again = Screening.from_json(json.loads(json.dumps(screening.to_json())))
     assert again.values() == screening.values()
-    assert again.history == screening.history
+    assert again.history == screening.history and again.chosen == ["pregnant"]
 
 
 def test_a_command_intent_without_its_words_is_taken_as_an_answer(conversation):
@@ -212,6 +246,8 @@ def test_an_answer_classified_as_a_medical_question_still_counts(conversation):
 
 def test_a_message_after_the_last_question_changes_nothing(conversation):
     screening = answer_everything(conversation, Screening(), {RESPONDENT: "me", "condition": "rheumatoid arthritis"})
+    if screening.pending:
+        conversation.receive(screening, "yes", "affirm", TODAY)
     before = screening.to_json()
     assert conversation.receive(screening, "yes", "affirm", TODAY) == []
     assert screening.to_json() == before

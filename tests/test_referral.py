@@ -3,7 +3,7 @@ import pytest
 
 from prescreen.screening import wording
 from prescreen.screening.conversation import RESPONDENT, Conversation, Screening
-from prescreen.referral.conversation import CONSENT_VERSION, ReferralConversation, start_referral
+from prescreen.referral.conversation import ReferralConversation, start_referral
 
 from test_conversation import answer_everything
 
@@ -26,10 +26,10 @@ def play(referral_chat, referral, replies, respondent="self"):
     for reply in replies:
         question = referral_chat.ask(referral, respondent)
         said.append(question.text if question else None)
-        messages, handoff = referral_chat.receive(referral, reply, respondent)
-        said += [m.text for m in messages]
-        if handoff:
-            handoffs.append(handoff)
+        turn = referral_chat.receive(referral, reply, respondent)
+        said += [m.text for m in turn.messages]
+        if turn.handoff:
+            handoffs.append(turn.handoff)
     return said, handoffs
 
 
@@ -45,7 +45,6 @@ def test_consent_then_details_make_one_handoff(catalog, referral_chat, adult):
                                                     "choice:morning", "choice:mandarin"])
     consent = said[1]
     assert "will be sent to the study team at" in consent and "delete my data" in consent
-    assert f"version {CONSENT_VERSION}" in consent
     [handoff] = handoffs
     assert handoff.trial_id == first
     assert handoff.contact.name == "Li Wei" and handoff.contact.phone == "+8613800138000"
@@ -54,11 +53,12 @@ def test_consent_then_details_make_one_handoff(catalog, referral_chat, adult):
 
 
 def test_nothing_identifying_is_asked_before_an_explicit_yes(catalog, referral_chat, adult):
-    for answer in ("no", "maybe", "I'm not sure", "ok whatever", "sure why not fine"):
+    for answer, step in (("no", "offer"), ("no thanks", "offer"), ("maybe", "consent"), ("I'm not sure", "consent"),
+                         ("what happens to my data?", "consent"), ("hmm", "consent"), ("I never agreed", "offer")):
         referral = start_referral(catalog, adult, "s1")
         said, handoffs = play(referral_chat, referral, ["yes", answer])
         assert handoffs == [] and referral.contact == {}
-        assert referral.step == "offer"  # moved on to the next study, no name asked
+        assert referral.step == step, answer  # only an explicit no moves on; nothing else asks for a name
         assert not any("name" in (s or "").lower() for s in said)
 
 
@@ -100,8 +100,11 @@ def test_second_study_reuses_the_details_after_its_own_consent(catalog, referral
 def test_stop_during_the_details(catalog, referral_chat, adult):
     referral = start_referral(catalog, adult, "s1")
     play(referral_chat, referral, ["yes", "yes"])
-    messages, handoff = referral_chat.receive(referral, "stop", "self", intent="stop")
-    assert handoff is None and referral.finished and messages[0].text == wording.STOPPED
+    turn = referral_chat.receive(referral, "stop", "self", intent="stop")
+    assert referral.confirm == "stop" and not referral.finished  # a bare "stop" where a name was expected: asked back
+    assert referral_chat.ask(referral, "self").text == wording.CONFIRM_STOP
+    turn = referral_chat.receive(referral, "yes", "self", intent="affirm")
+    assert turn.handoff is None and referral.finished and turn.messages[0].text == wording.STOPPED
 
 
 def test_an_email_taken_for_stop_by_nlu_is_still_an_email(catalog, referral_chat, adult):
@@ -121,6 +124,6 @@ def test_crisis_words_get_support_at_every_step_and_are_never_stored(catalog, re
     referral = start_referral(catalog, adult, "s1")
     play(referral_chat, referral, step_replies)
     step, contact = referral.step, dict(referral.contact)
-    messages, handoff = referral_chat.receive(referral, "I want to kill myself", "self", intent="inform")
-    assert [m.text for m in messages] == [wording.CRISIS_SUPPORT] and handoff is None
+    turn = referral_chat.receive(referral, "I want to kill myself", "self", intent="inform")
+    assert [m.text for m in turn.messages] == [wording.CRISIS_SUPPORT] and turn.handoff is None
     assert referral.step == step and referral.contact == contact

@@ -4,7 +4,7 @@ the test database (set up in conftest.py)."""
 import pytest
 from sqlalchemy import select
 
-from actions.referral import ActionContactTurn, ActionWithdraw
+from actions.referral import ActionContactTurn, ActionEraseTurn, ActionWithdraw
 from actions.screening import ActionScreeningTurn
 from actions.store import database
 from prescreen.screening import wording
@@ -39,8 +39,9 @@ def show_results(sender, screening):
 
 
 def reply(sender, slots, text, intent="inform"):
-    """One patient reply in the contact steps: what the assistant said and the new slots."""
-    messages, events = run(ActionContactTurn(), tracker(sender, text, intent, slots))
+    """One patient reply in the contact steps (or to "shall I erase?"): what was said and the new slots."""
+    action = ActionEraseTurn() if slots.get("stage") == "erase" else ActionContactTurn()
+    messages, events = run(action, tracker(sender, text, intent, slots))
     return [m.get("text") for m in messages], {**slots, **{e["name"]: e["value"] for e in events}}
 
 
@@ -77,6 +78,9 @@ def test_withdraw_words_during_the_contact_steps_erase_everything(adult):
     for text in ["yes", "yes", "Li Wei", "13800138000", "skip", "evening", "English"]:
         _, slots = reply("actions-3", slots, text)
     said, slots = reply("actions-3", slots, "please delete my data", intent="withdraw")
+    assert said == [wording.ERASE_QUESTION] and slots["stage"] == "erase" and slots["erase_from"] == "contact"
+    assert stored(ScreeningRecord, conversation_id="actions-3") != []  # nothing erased on the words alone
+    said, slots = reply("actions-3", slots, "/affirm", intent="affirm")
     assert said == [wording.ERASED]
     assert slots["erase_conversation"] is True and slots["screening"] is None and slots["stage"] is None
     assert stored(ScreeningRecord, conversation_id="actions-3") == []
@@ -92,10 +96,38 @@ def test_a_name_taken_for_withdraw_by_nlu_is_still_a_name(adult):
     assert stored(ScreeningRecord, conversation_id="actions-4") != []
 
 
-def test_withdraw_action_erases_and_marks_the_conversation_for_the_tracker_store(adult):
-    show_results("actions-5", adult)
-    messages, events = run(ActionWithdraw(), tracker("actions-5", "delete my data", "withdraw", {"screening": adult}))
+def test_withdraw_asks_first_and_only_a_yes_erases(adult):
+    slots, _ = show_results("actions-5", adult)
+    slots = {**slots, "stage": None}
+    messages, events = run(ActionWithdraw(), tracker("actions-5", "delete my data", "withdraw", slots))
+    assert [m["text"] for m in messages] == [wording.ERASE_QUESTION]
+    assert [b["title"] for b in messages[0]["buttons"]] == [wording.YES_ERASE, wording.NO_KEEP]
+    assert events == [slot("erase_from", None), slot("stage", "erase")]
+    slots = {**slots, "stage": "erase"}
+    for not_yes in ("no", "wait what?", "I'm not sure", "yes but keep my answers", "/deny"):
+        said, after = reply("actions-5", slots, not_yes)
+        assert said[0] == wording.NOTHING_ERASED and after["stage"] is None, not_yes
+        assert stored(ScreeningRecord, conversation_id="actions-5") != []
+    messages, events = run(ActionEraseTurn(), tracker("actions-5", "yes", "affirm", slots))
     assert [m["text"] for m in messages] == [wording.ERASED]
     assert events == [slot("screening", None), slot("referral", None), slot("stage", None),
-                      slot("erase_conversation", True)]
+                      slot("erase_from", None), slot("erase_conversation", True)]
     assert stored(ScreeningRecord, conversation_id="actions-5") == []
+
+
+def test_not_erasing_goes_back_to_the_question_on_screen(adult, planner):
+    screening = Screening(respondent="self", asking=["condition"]).to_json()
+    slots = {"screening": screening, "referral": None, "stage": "erase", "erase_from": "screening"}
+    said, after = reply("actions-6", slots, "no")
+    assert said == [wording.NOTHING_ERASED, Conversation(planner).catalog.facts["condition"].question]
+    assert after["stage"] == "screening"
+
+
+def test_i_forget_is_not_sure_and_never_asks_to_erase(planner):
+    conversation = Conversation(planner)
+    screening = Screening(respondent="self")
+    conversation.ask(screening)
+    [fact] = screening.asking
+    messages, events = run(ActionScreeningTurn(), tracker("actions-7", "I forget", "withdraw",
+                                                          {"screening": screening.to_json(), "stage": "screening"}))
+    assert all(e["name"] != "stage" for e in events) and wording.ERASE_QUESTION not in [m.get("text") for m in messages]

@@ -13,6 +13,7 @@ from typing import Iterable
 from prescreen.screening import wording
 from prescreen.screening.durations import DAYS_PER_UNIT, DaysAgo
 from prescreen.screening.factbank import NOT_SURE, Fact, QuestionGroup
+from prescreen.screening.polarity import MIXED, NO, NOT_SURE as HEDGE, YES, has_negation, polarity, says_not_sure
 
 MAX_MESSAGE_CHARS = 500
 CHOICE_PREFIX = "choice:"  # button payloads carry "choice:<option id>" and the like
@@ -42,36 +43,23 @@ def _has_phrase(text: str, phrase: str) -> bool:
     return bool(phrase) and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
 
 
-NOT_SURE_PHRASES = (
-    "not sure", "unsure", "dont know", "do not know", "no idea", "cant remember", "cannot remember",
-    "dont remember", "do not remember", "not certain", "maybe", "idk", "no clue", "not that i know",
-    "i forget", "i forgot", "不知道", "不确定", "不清楚", "🤷",
-)
-YES_WORDS = {
-    "yes", "y", "yeah", "yea", "yep", "yup", "sure", "correct", "right", "true", "indeed", "ok", "okay",
-    "affirmative", "是", "是的", "有", "对", "👍",
-}
-NO_WORDS = {"no", "n", "nope", "nah", "never", "none", "false", "negative", "没有", "不是", "不", "否", "无", "👎"}
-NO_PHRASES = ("i dont", "i do not", "i havent", "i have not", "i am not", "im not", "not at all", "i didnt", "i did not",
-              "i wasnt", "i was not", "i hadnt", "i had not")
-YES_PHRASES = ("i have", "i do", "i did", "i am", "im", "i was", "i had", "of course", "i think so")
-
-
 def parse_not_sure(text: str) -> bool:
-    norm = normalise(text)
-    return any(_has_phrase(norm, p) for p in NOT_SURE_PHRASES) or text.strip() in NOT_SURE_PHRASES
+    """"I'm not sure", "dunno", "I forget", a hedge ("could be", "I think so"), or the shrug emoji."""
+    return says_not_sure(text)
 
 
-def parse_yes_no(text: str) -> bool:
-    norm = normalise(text) or text.strip()
-    first = norm.split()[0] if norm.split() else norm
-    if first in YES_WORDS or norm in YES_WORDS:
+def parse_yes_no(text: str) -> bool | str:
+    """True, False or NOT_SURE. A reply that says both, or neither, gets a hint instead of a guess."""
+    value = polarity(text)
+    if value == YES:
         return True
-    if first in NO_WORDS or norm in NO_WORDS or any(norm.startswith(p) for p in NO_PHRASES):
+    if value == NO:
         return False
-    if any(norm == p or norm.startswith(p + " ") for p in YES_PHRASES):
-        return True
-    raise AnswerError('Please answer "yes", "no" or "I\'m not sure".')
+    if value == NOT_SURE:
+        return NOT_SURE
+    if value == MIXED:
+        raise AnswerError(wording.MIXED_REPLY)
+    raise AnswerError(wording.YES_NO_HINT)
 
 
 UNITS = {
@@ -133,12 +121,20 @@ def _amount(word: str) -> float | None:
 
 
 _UNIT_WORD = r"(day|week|month|year)s?"
-_AMOUNT = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|few|several|twenty|thirty)"
+_AMOUNT = r"(\d+|" + "|".join(sorted(set(UNITS) | set(TENS), key=len, reverse=True)) + ")"
+
+
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+TIME_AGO_HINT = 'Please say how long ago, for example "2 weeks ago", "last month" or "in 2019".'
 
 
 def parse_time_ago(text: str, today: date) -> DaysAgo:
     """"2 weeks ago", "last month", "in 2019", "more than 5 years ago" -> a day range."""
     norm = normalise(text).replace("couple of", "couple").replace("a few", "few")
+    norm = re.sub(r"\b(a|one) year and a half\b", "18 months", norm)
+    norm = re.sub(r"\bhalf an? year\b|\bsix months\b", "6 months", norm)
+    norm = re.sub(r"\b(a|one) fortnight\b", "2 weeks", norm)
+    norm = re.sub(r"\b(a|one) decade\b", "10 years", norm)
     if norm in ("today", "just now", "this morning", "tonight"):
         return DaysAgo.exactly(0)
     if norm == "yesterday":
@@ -151,6 +147,9 @@ def parse_time_ago(text: str, today: date) -> DaysAgo:
     if _has_phrase(norm, "last year"):
         return DaysAgo((today - date(today.year - 1, 12, 31)).days, (today - date(today.year - 1, 1, 1)).days)
 
+    month_year = re.fullmatch(rf".*?\b({'|'.join(MONTHS)})[a-z]*\s+(?:of\s+)?(19\d\d|20\d\d)\b.*", norm)
+    if month_year:
+        return _month_range(MONTHS.index(month_year.group(1)) + 1, int(month_year.group(2)), today)
     years = [int(y) for y in re.findall(r"(?<!\d)(19\d\d|20\d\d)(?!\d)", norm)]
     if years:
         if len(years) > 1:
@@ -168,12 +167,25 @@ def parse_time_ago(text: str, today: date) -> DaysAgo:
     matches = re.findall(rf"{_AMOUNT}\s*{_UNIT_WORD}", norm)
     if len(matches) == 1:
         days = _amount(matches[0][0]) * DAYS_PER_UNIT[matches[0][1]]
-        if re.search(r"\b(more than|over|at least|longer than|more then)\b", norm):
+        if re.search(r"\b(more than|over|at least|longer than|more then|not in the (last|past)|not within)\b", norm):
             return DaysAgo.more_than(days)
+        if has_negation(text):  # "not 2 weeks ago", "never": what did they mean?
+            raise AnswerError(TIME_AGO_HINT)
         if re.search(r"\b(less than|under|within|in the last|in the past|fewer than)\b", norm):
             return DaysAgo(0, days)
+        if re.search(r"\b(about|around|roughly|approximately|almost|nearly|maybe|or so)\b", norm):
+            return DaysAgo(days * 0.75, days * 1.25)
         return DaysAgo.exactly(days)
-    raise AnswerError('Please say how long ago, for example "2 weeks ago", "last month" or "in 2019".')
+    raise AnswerError(TIME_AGO_HINT)
+
+
+def _month_range(month: int, year: int, today: date) -> DaysAgo:
+    first = date(year, month, 1)
+    last = date(year + month // 12, month % 12 + 1, 1)
+    if first > today:
+        raise AnswerError("That date is in the future. When was it? For example \"in March 2024\".")
+    end = min(today, date.fromordinal(last.toordinal() - 1))
+    return DaysAgo((today - end).days, (today - first).days)
 
 
 def parse_range_payload(value: str) -> DaysAgo:
@@ -188,35 +200,56 @@ def parse_range_payload(value: str) -> DaysAgo:
 
 
 def parse_choice(fact: Fact, text: str) -> str:
+    """One option, by its button or its words. An option named only to deny it ("not lupus") does
+    not count; two options, or an option with a hedge ("maybe lupus"), get a hint instead of a guess."""
     if text.startswith(CHOICE_PREFIX):
         option_id = text[len(CHOICE_PREFIX):]
         if option_id in fact.option_ids():
             return option_id
-    norm = normalise(text)
-    matched = []
-    for option in fact.options:
-        phrases = (option.id.replace("_", " "), option.label, *option.synonyms)
-        if any(_has_phrase(norm, p) or normalise(p) == norm for p in phrases):
-            matched.append(option.id)
-    if len(matched) == 1:
-        return matched[0]
+    named, denied = set(), set()
+    for clause in _clauses(text):
+        norm = normalise(clause)
+        for option in fact.options:
+            phrases = (option.id.replace("_", " "), option.label, *option.synonyms)
+            if any(_has_phrase(norm, p) or normalise(p) == norm for p in phrases):
+                (denied if has_negation(clause) and not _negation_is_inside_option(clause, phrases) else named).add(option.id)
+    matched = [o.id for o in fact.options if o.id in named - denied]
     labels = ", ".join(o.label for o in fact.options)
+    if len(matched) == 1 and not says_not_sure(text):
+        return matched[0]
+    if len(matched) == 1:
+        raise AnswerError(f"Is it {fact.options[fact.option_ids().index(matched[0])].label}? Please tap it if so, "
+                          "or tap \"I'm not sure\".")
     if matched:
         raise AnswerError(f"Please choose just one: {labels}.")
+    if says_not_sure(text):
+        return NOT_SURE
     raise AnswerError(f"Please choose one of: {labels}.")
+
+
+def _negation_is_inside_option(clause: str, phrases) -> bool:
+    """"None of these" names the option "Something else" by its own negative words."""
+    norm = normalise(clause)
+    return any(normalise(p) == norm for p in phrases)
+
+
+def _clauses(text: str) -> list[str]:
+    """A reply cut where it may turn: "no cancer, but I had TB" -> ["no cancer", "I had TB"]."""
+    parts = re.split(r"[,.;!?()\n]|\b(?:but|though|although|however|except|apart from|besides)\b", text, flags=re.I)
+    return [p.strip() for p in parts if p and p.strip()]
 
 
 def parse_answer(fact: Fact, text: str, today: date) -> object:
     """The value this message gives `fact`, or AnswerError."""
     check_length(text)
+    if fact.type == "choice":  # "maybe lupus" names an option and hedges it: asked again, see parse_choice
+        return fact.check_answer(parse_choice(fact, text))
     if parse_not_sure(text):
         return NOT_SURE
     if fact.type == "yes_no":
         value: object = parse_yes_no(text)
     elif fact.type == "number":
         value = parse_number(fact, text)
-    elif fact.type == "choice":
-        value = parse_choice(fact, text)
     elif fact.type == "time_ago":
         value = parse_range_payload(text[len(CHOICE_PREFIX):]) if text.startswith(f"{CHOICE_PREFIX}days:") \
             else parse_time_ago(text, today)
@@ -225,39 +258,49 @@ def parse_answer(fact: Fact, text: str, today: date) -> object:
     return fact.check_answer(value)
 
 
-def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str) -> dict[str, object]:
-    """Answers to a checklist: "none", "not sure", item numbers, item words, or one button.
+def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
+                       ticked: Iterable[str] = ()) -> dict[str, object]:
+    """A typed answer to a checklist: "none", "not sure", item numbers or item words, negation-aware.
 
-    A typed list is a full answer (the items not named are "no"); one button press
-    marks just that item, so the rest are asked again.
+    Items named in an affirmed clause are yes, and then the items not named are "no" (a
+    typed list is a full answer). Items named only to deny them ("I never had cancer or
+    HIV") are "no" and the rest are asked again; items named with a hedge are "not sure".
+    Items already `ticked` (tapped) count as named, unless the text denies them.
     """
     check_length(text)
     members = list(members)
     ids = [m.id for m in members]
-    if text.startswith(f"{CHOICE_PREFIX}item:"):
-        item = text.split("item:", 1)[1]
-        if item in ids:
-            return {item: True}
-    if text == f"{CHOICE_PREFIX}none" or _is_none_answer(text):
+    if text == f"{CHOICE_PREFIX}none":
         return {f: False for f in ids}
-    if parse_not_sure(text):
-        return {f: NOT_SURE for f in ids}
+    answers: dict[str, object] = {}
     norm = normalise(text)
-    chosen: set[str] = set()
     if re.fullmatch(r"\d+((\s*(,|and|&|\+)\s*|\s+)\d+)*", norm):  # only item numbers: "1, 3" or "2 and 4"
         for number in _numbers_in(norm):
             if not 1 <= number <= len(members):
                 raise AnswerError(f"Please use the numbers 1 to {len(members)}, or say \"none of these\".")
-            chosen.add(ids[number - 1])
-    chosen |= _items_named(norm, members)
-    if chosen:
-        return {f: (f in chosen) for f in ids}
-    try:
-        if parse_yes_no(text):
-            raise NeedsDetail()
-    except AnswerError:
-        pass
-    raise AnswerError('Please tap the ones that apply, type their numbers (for example "1 and 3"), or say "none of these".')
+            answers[ids[number - 1]] = True
+    for clause in _clauses(text):
+        value: object = NOT_SURE if says_not_sure(clause) else not has_negation(clause)
+        for item in _items_named(normalise(clause), members):
+            answers[item] = value if answers.get(item) in (None, value) else NOT_SURE
+    for item in ticked:
+        answers.setdefault(item, True)
+    if True in answers.values():
+        return {f: answers.get(f, False) for f in ids}
+    if answers:
+        return answers
+    reply = polarity(text)
+    if _is_none_answer(norm) or (reply == NO and _about_the_list(norm)):
+        return {f: False for f in ids}
+    if reply == NO:  # "I never had cancer" at a list without cancer: what about this list?
+        raise AnswerError(wording.MIXED_CHECKLIST)
+    if reply == HEDGE:
+        return {f: NOT_SURE for f in ids}
+    if reply == YES:
+        raise NeedsDetail()
+    if reply == MIXED:
+        raise AnswerError(wording.MIXED_CHECKLIST)
+    raise AnswerError(wording.CHECKLIST_HINT)
 
 
 def _items_named(norm: str, members: list[Fact]) -> set[str]:
@@ -277,14 +320,13 @@ def _items_named(norm: str, members: list[Fact]) -> set[str]:
     }
 
 
-def _is_none_answer(text: str) -> bool:
-    norm = normalise(text)
-    if norm in NO_WORDS or any(_has_phrase(norm, p) for p in ("none of these", "none of them", "nothing", "none")):
-        return True
-    try:
-        return parse_yes_no(text) is False
-    except AnswerError:
-        return False
+def _about_the_list(norm: str) -> bool:
+    """A short no, or a no about "these" / "any of them", answers the whole list."""
+    return len(norm.split()) <= 3 or any(_has_phrase(norm, w) for w in ("any", "these", "those", "them", "all", "either"))
+
+
+def _is_none_answer(norm: str) -> bool:
+    return any(_has_phrase(norm, p) for p in ("none of these", "none of them", "nothing", "none", "not any", "neither"))
 
 
 def check_length(text: str) -> None:

@@ -13,7 +13,10 @@ from typing import Any
 
 from prescreen.screening import wording
 from prescreen.screening.answers import AnswerError, NeedsDetail, check_length, parse_answer, parse_group_answer
-from prescreen.screening.commands import says_command
+from prescreen.screening.answers import CHOICE_PREFIX
+from prescreen.screening.commands import command_of, plain_command
+from prescreen.screening.eligibility import NOT_ELIGIBLE, evaluate_trial
+from prescreen.screening.polarity import NO, NOT_SURE as NOT_SURE_REPLY, YES, correction as _correction, polarity
 from prescreen.screening.durations import DaysAgo
 from prescreen.screening.factbank import NOT_SURE
 from prescreen.screening.messages import Message, button
@@ -35,11 +38,16 @@ class Screening:
     asking: list[str] = field(default_factory=list)  # the facts (or RESPONDENT) of the question on screen
     group: str | None = None
     tries: int = 0
+    # A typed answer that would rule a study out, read back for a yes: {"answers": {fact: encoded}, "said": ...}
+    pending: dict | None = None
+    chosen: list[str] = field(default_factory=list)  # checklist items ticked so far (each tap toggles one)
+    paused: bool = False  # crisis support is on screen: nothing more until the patient is ready
 
     def to_json(self) -> dict:
         return {
             "respondent": self.respondent, "answers": self.answers, "history": self.history,
             "asking": self.asking, "group": self.group, "tries": self.tries,
+            "pending": self.pending, "chosen": self.chosen, "paused": self.paused,
         }
 
     @classmethod
@@ -52,10 +60,14 @@ class Screening:
             asking=list(data.get("asking") or []),
             group=data.get("group"),
             tries=int(data.get("tries") or 0),
+            pending=data.get("pending") or None,
+            chosen=list(data.get("chosen") or []),
+            paused=bool(data.get("paused")),
         )
 
     def clear(self) -> None:
         self.respondent, self.answers, self.history, self.asking, self.group, self.tries = None, {}, [], [], None, 0
+        self.pending, self.chosen, self.paused = None, [], False
 
     def values(self) -> dict[str, Any]:
         """Answers as the rules read them."""
@@ -65,7 +77,10 @@ class Screening:
         for fact, value in answers.items():
             self.answers[fact] = {"value": encode_value(value), "said": said}
         self.history.append(list(answers))
-        self.tries = 0
+        self.tries, self.pending, self.chosen = 0, None, []
+
+    def pending_answers(self) -> dict[str, Any]:
+        return {fact: decode_value(v) for fact, v in (self.pending or {}).get("answers", {}).items()}
 
 
 def encode_value(value: Any) -> Any:
@@ -104,12 +119,16 @@ class Conversation:
 
     def ask(self, screening: Screening) -> Message | None:
         """The next question as a message, remembering what is on screen."""
+        if screening.paused:
+            return Message(wording.CONTINUE_WHEN_READY, [button(wording.CONTINUE_BUTTON, "choice:continue")])
+        if screening.pending:
+            return self._read_back(screening)
         question = self.next_question(screening)
         if question is None:
             screening.asking, screening.group = [], None
             return None
         if question.facts != tuple(screening.asking):
-            screening.tries = 0
+            screening.tries, screening.chosen = 0, []
         screening.asking, screening.group = list(question.facts), question.group
         if question.facts == (RESPONDENT,):
             return Message(wording.WHO_IS_ANSWERING, [button(label, f"choice:{key}") for key, label in RESPONDENTS.items()])
@@ -118,10 +137,16 @@ class Conversation:
         if question.group:
             group = self.catalog.groups[question.group]
             items = [self.catalog.facts[f] for f in question.facts]
-            lines = "\n".join(f"{i}. {fact.label}" for i, fact in enumerate(items, 1))
+            tick = lambda fact: "✓ " if fact.id in screening.chosen else ""  # noqa: E731
+            lines = "\n".join(f"{tick(fact)}{i}. {fact.label}" for i, fact in enumerate(items, 1))
             text = f"{group.question_guardian if guardian else group.question}\n{lines}"
-            buttons = [button(fact.label, f"choice:item:{fact.id}") for fact in items]
-            buttons += [button("None of these", "choice:none"), button("I'm not sure", "not sure")]
+            if screening.chosen:
+                chosen = ", ".join(self.catalog.facts[f].label for f in question.facts if f in screening.chosen)
+                text += "\n" + wording.chosen_so_far(chosen)
+            buttons = [button(f"{tick(fact)}{fact.label}", f"choice:item:{fact.id}") for fact in items]
+            buttons += [button(wording.DONE_BUTTON, "choice:done")] if screening.chosen else \
+                [button("None of these", "choice:none")]
+            buttons.append(button("I'm not sure", "not sure"))
             return Message(_join(progress, text), buttons)
         fact = self.catalog.facts[question.facts[0]]
         text = fact.question_guardian if guardian else fact.question
@@ -153,25 +178,40 @@ class Conversation:
 
     # ---- receiving ------------------------------------------------------------
 
-    def receive(self, screening: Screening, text: str, intent: str | None, today: date) -> list[Message]:
-        """Apply one patient message; return what to say before the next question."""
+    def receive(self, screening: Screening, text: str, intent: str | None, today: date,
+                tapped: bool = False) -> list[Message]:
+        """Apply one patient message; return what to say before the next question.
+
+        `tapped` is true for a button press: a tap is taken as it is, a typed answer that
+        would rule a study out is read back first. "stop" and "delete my data" are the
+        adapters' (`command_of` says which message is one); this handles the rest.
+        """
         if intent == "crisis" or wording.mentions_crisis(text):
-            return [Message(wording.CRISIS_SUPPORT), Message(wording.CARRY_ON)]
+            screening.paused = True
+            return [Message(wording.CRISIS_SUPPORT)]
+        if screening.paused:  # "Continue when you are ready", tapped or typed
+            screening.paused = False
+            return []
         try:
             check_length(text)
         except AnswerError as error:
             return [Message(error.hint)]
-        if not says_command(intent, text):
-            intent = None
-        if intent == "ask_why":
+        tapped = tapped or text.startswith(CHOICE_PREFIX)
+        command = None if tapped else command_of(intent, text)
+        if command == "ask_why":
             return [Message(self._why(screening))]
-        if intent == "go_back":
-            return [Message(self.go_back(screening))]
-        if intent == "start_over":
+        if command == "start_over":
             screening.clear()
             return [Message(wording.STARTING_OVER)]
+        if screening.pending:
+            return self._confirm(screening, text, tapped, command, today)
+        if command == "go_back" or (not tapped and _correction(text) is not None and screening.history):
+            correction = None if command == "go_back" and plain_command(text) else _correction(text)
+            if correction is not None:
+                return self._correct_last(screening, correction)
+            return [Message(self.go_back(screening))]
         try:
-            return self._answer(screening, text, today)
+            return self._answer(screening, text, today, tapped)
         except NeedsDetail:
             return [Message(wording.WHICH_ONES)]
         except AnswerError as error:
@@ -179,13 +219,15 @@ class Conversation:
                 return [Message(wording.ASK_YOUR_DOCTOR), Message(wording.CARRY_ON)]
             if intent in wording.SMALL_TALK:
                 return [Message(wording.SMALL_TALK[intent])]
+            if tapped:  # a button of an earlier question: show this one again, it is not a failed try
+                return [Message(error.hint)]
             screening.tries += 1
             if screening.tries < MAX_TRIES or screening.asking == [RESPONDENT]:
                 return [Message(error.hint)]
             screening.record({fact: NOT_SURE for fact in screening.asking}, text[:200])
             return [Message(wording.MOVING_ON)]
 
-    def _answer(self, screening: Screening, text: str, today: date) -> list[Message]:
+    def _answer(self, screening: Screening, text: str, today: date, tapped: bool) -> list[Message]:
         if not screening.asking:
             question = self.next_question(screening)
             if question is None:  # nothing left to answer (a message that came after the last question)
@@ -196,13 +238,109 @@ class Conversation:
             screening.tries = 0
             return []
         if screening.group and len(asking) > 1:
-            group = self.catalog.groups[screening.group]
-            answers = parse_group_answer(group, [self.catalog.facts[f] for f in asking], text)
+            answers = self._checklist(screening, asking, text)
+            if answers is None:  # a tap that ticks or unticks one item: the list stays on screen
+                return []
         else:
             answers = {asking[0]: parse_answer(self.catalog.facts[asking[0]], text, today)}
-        screening.record(answers, self._said(text, asking))
-        crisis = [f for f, v in answers.items() if v is True and self.catalog.facts[f].crisis_if_yes]
-        return [Message(wording.CRISIS_SUPPORT), Message(wording.CARRY_ON)] if crisis else []
+        if not tapped and self._rules_out(screening, answers):
+            screening.pending = {"answers": {f: encode_value(v) for f, v in answers.items()}, "said": text[:200]}
+            return self._crisis_first(screening, answers)
+        return self._record(screening, answers, self._said(text, asking))
+
+    def _checklist(self, screening: Screening, asking: list[str], text: str) -> dict[str, Any] | None:
+        if text.startswith(f"{CHOICE_PREFIX}item:"):
+            item = text[len(CHOICE_PREFIX) + 5:]
+            if item not in asking:
+                raise AnswerError(wording.CHECKLIST_HINT)
+            screening.chosen = [f for f in asking if (f == item) != (f in screening.chosen)]
+            return None
+        if text == f"{CHOICE_PREFIX}done":
+            return {f: f in screening.chosen for f in asking}
+        group = self.catalog.groups[screening.group]
+        ticked = screening.chosen if text != f"{CHOICE_PREFIX}none" else []
+        return parse_group_answer(group, [self.catalog.facts[f] for f in asking], text, ticked=ticked)
+
+    def _record(self, screening: Screening, answers: dict[str, Any], said: str) -> list[Message]:
+        screening.record(answers, said)
+        return self._crisis_first(screening, answers)
+
+    def _crisis_first(self, screening: Screening, answers: dict[str, Any]) -> list[Message]:
+        """A yes to thoughts of ending one's life: support at once, and nothing else until they are ready."""
+        if any(v is True and self.catalog.facts[f].crisis_if_yes for f, v in answers.items()):
+            screening.paused = True
+            return [Message(wording.CRISIS_SUPPORT)]
+        return []
+
+    def _rules_out(self, screening: Screening, answers: dict[str, Any]) -> bool:
+        """Would these answers make a study "does not seem to fit" that is not so now?"""
+        before = screening.values()
+        after = {**before, **answers}
+        order = list(self.catalog.facts)
+        return any(evaluate_trial(t, after, order).verdict == NOT_ELIGIBLE
+                   and evaluate_trial(t, before, order).verdict != NOT_ELIGIBLE for t in self.catalog.trials)
+
+    def _read_back(self, screening: Screening) -> Message:
+        answers = screening.pending_answers()
+        said = "; ".join(self._value_words(fact, value) for fact, value in answers.items()
+                         if value is not False or len(answers) == 1)
+        yes_no = len(answers) == 1 and self.catalog.facts[next(iter(answers))].type == "yes_no"
+        undo = (wording.NO_I_MEANT_YES if next(iter(answers.values())) is False else wording.NO_I_MEANT_NO) \
+            if yes_no else wording.NO_LET_ME_CHANGE
+        return Message(wording.read_back(said), [button(wording.YES_THATS_RIGHT, "yes"), button(undo, "no")])
+
+    def _value_words(self, fact_id: str, value: Any) -> str:
+        fact = self.catalog.facts[fact_id]
+        if value is True or value is False:
+            return wording.said_yes_no(fact.label, value)
+        if fact.type == "choice":
+            value = next((o.label for o in fact.options if o.id == value), value)
+        elif isinstance(value, DaysAgo):
+            value = wording.days_ago(value)
+        return f"{fact.label}: {value}"
+
+    def _confirm(self, screening: Screening, text: str, tapped: bool, command: str | None, today: date) -> list[Message]:
+        """The reply to a read-back: yes keeps the answer, no undoes it, anything else answers afresh."""
+        answers, said = screening.pending_answers(), screening.pending.get("said", "")
+        reply = polarity(text) if not text.startswith(CHOICE_PREFIX) else None
+        if command == "go_back":
+            screening.pending = None
+            return [Message(wording.LETS_TRY_AGAIN)]
+        if reply == YES:
+            screening.record(answers, said)  # crisis support, if any, came with the answer
+            return []
+        if reply == NO:
+            screening.pending = None
+            if len(answers) == 1 and self.catalog.facts[next(iter(answers))].type == "yes_no":
+                fact, value = next(iter(answers.items()))
+                return self._record(screening, {fact: not value}, text[:200] if not tapped else
+                                    wording.NO_I_MEANT_YES if value is False else wording.NO_I_MEANT_NO)
+            return [Message(wording.LETS_TRY_AGAIN)]
+        if reply == NOT_SURE_REPLY:
+            screening.pending = None
+            return self._record(screening, {f: NOT_SURE for f in answers}, text[:200])
+        screening.pending = None  # a new answer to the same question ("34", "no, I'm 34"), read as one
+        try:
+            return self._answer(screening, text, today, tapped)
+        except (AnswerError, NeedsDetail):
+            screening.pending = {"answers": {f: encode_value(v) for f, v in answers.items()}, "said": said}
+            return [Message(wording.YES_OR_NO_TO_READ_BACK)]
+
+    def _correct_last(self, screening: Screening, value: bool) -> list[Message]:
+        """"Oops, I meant no": the last answer, if it was a yes or no, is changed (and read back if
+        that rules a study out); any other last answer is asked again."""
+        last = [self.catalog.facts[f] for f in screening.history[-1] if f in self.catalog.facts]
+        if len(last) != 1 or last[0].type != "yes_no":
+            return [Message(self.go_back(screening))]
+        fact = last[0]
+        self.go_back(screening)
+        screening.asking, screening.group = [fact.id], None
+        answers = {fact.id: value}
+        if self._rules_out(screening, answers):
+            screening.pending = {"answers": {fact.id: value}, "said": wording.said_yes_no(fact.label, value)}
+            return []
+        self._record(screening, answers, wording.said_yes_no(fact.label, value))
+        return [Message(wording.changed_last_answer(fact.label, value))]
 
     def _said(self, text: str, asking: list[str]) -> str:
         """The patient's own words, or the words of the button they tapped."""
@@ -229,6 +367,7 @@ class Conversation:
 
     def go_back(self, screening: Screening) -> str:
         """Forget the last answered turn so it is asked again; verdicts follow the answers."""
+        screening.pending, screening.chosen = None, []
         if not screening.history:
             return wording.NOTHING_TO_GO_BACK_TO
         for fact in screening.history.pop():

@@ -1,0 +1,129 @@
+"""Is a typed reply a yes, a no, a "not sure", or a mix? Negation-aware, and never a guess.
+
+A yes-shaped sentence often carries a no: "I have never had cancer", "I was never told
+that", "I'm negative for HIV". Reading those as yes would rule a patient out of a study
+they may fit, so every clause is read for negation first, hedges ("could be", "I think
+so") count as "not sure", and a reply whose clauses disagree ("no, but I had it in 2019")
+is MIXED: the conversation asks a short clarifying question instead of choosing.
+"""
+from __future__ import annotations
+
+import re
+
+YES, NO, NOT_SURE, MIXED = "yes", "no", "not_sure", "mixed"
+
+# Said instead of an answer, or hedging one: "not sure" whatever else the reply holds.
+_NOT_SURE = [
+    r"not (really |quite |too |very |that |so |100 ?% ?|entirely |completely )?(sure|certain|positive)", r"unsure",
+    r"uncertain", r"unclear", r"(dont|do not|didnt|did not|dunno|don t) (really |even )?know", r"dunno", r"idk",
+    r"no (idea|clue)", r"(cant|cannot|can not|dont|do not|couldnt) (really )?(remember|recall|say|tell)",
+    r"i (forget|forgot)", r"forgotten", r"(hard|difficult|tough) to (say|tell)", r"maybe", r"perhaps", r"possibly",
+    r"probably", r"(could|might|may) (be|have|well)", r"i (think|believe|guess|suppose|reckon) so", r"i guess",
+    r"i (dont|do not) think so", r"i think not", r"i doubt", r"kind of", r"sort of", r"kinda", r"sorta", r"somewhat",
+    r"not that (i|im) (know|aware|remember)", r"as far as i know", r"(my |the )?doctors? (would|will|might) know",
+    r"ask (my|the|a) doctor", r"(have|need|would have) to (check|ask|look)", r"who knows", r"depends",
+    r"not exactly", r"no way to know", r"(i am|im) confused", r"(dont|do not) understand",
+    r"不知道", r"不确定", r"不清楚", r"记不清", r"记不得", r"忘了", r"可能", r"也许", r"说不准", r"🤷",
+]
+_NOT_SURE_RE = re.compile(r"(?<![\w])(" + "|".join(_NOT_SURE) + r")(?![\w])")
+
+_NEGATIONS = {
+    "no", "nope", "nah", "naw", "nay", "n", "noo", "nooo", "nop", "never", "not", "none", "nothing", "neither",
+    "nor", "negative", "dont", "doesnt", "didnt", "havent", "hasnt", "hadnt", "wasnt", "werent", "isnt", "arent",
+    "aint", "wont", "cant", "cannot", "without", "nil", "nada", "👎",
+}
+_NEGATION_PHRASES = re.compile(r"(?<!\w)(free of|clear of|no longer|not any ?more|all clear|ruled out)(?!\w)")
+# Words that answer "yes" on their own (at the start of a clause, they can clash with a negation).
+_YES_WORDS = {
+    "yes", "y", "ye", "yeah", "yea", "yah", "ya", "yep", "yup", "yess", "yesss", "sure", "correct", "right", "true",
+    "indeed", "ok", "okay", "absolutely", "definitely", "certainly", "affirmative", "positive", "mhm", "uhuh",
+    "aye", "yas", "👍", "✅",
+}
+_YES_PHRASES = re.compile(
+    r"(?<!\w)(of course|uh huh|uh-huh|mm hmm|thats (right|correct|true)|that is (right|correct|true)|i (have|do|did|am|was|had|got)|"
+    r"ive|ive had|im|i still|it is|it was|there is|there was|yes i|he (has|does|did|is|was|had)|she (has|does|did|is|was|had)|"
+    r"they (have|do|did|are|were|had)|(he|she|it|they)s|tested positive|had (it|one|them|that))(?!\w)")
+_CHINESE_NO = re.compile(r"没有|没|不是|不对|不|否|无|从未|从来没|阴性")
+_CHINESE_YES = re.compile(r"是的|是|有的|有|对的|对|嗯|阳性|确诊")
+# Clause breaks: punctuation and words that turn a sentence ("no, but ...", "yes although ...").
+_CLAUSE_BREAK = re.compile(r"[,.;:!?()\n]|(?<!\w)(but|though|although|however|except|apart from|besides|only|但是|但|不过)(?!\w)")
+_CONTRAST = re.compile(r"(?<!\w)(but|though|although|however|except|apart from|besides|但是|但|不过)(?!\w)")
+# "oops I meant no", "sorry, I mean yes": the correction is the answer.
+_MEANT = re.compile(r"(?<!\w)(?:i )?(?:meant|mean|meant to say|wanted to say) (yes|no)(?!\w)")
+
+
+def simplify(text: str) -> str:
+    """Lower case, apostrophes dropped ("don't" -> "dont"), clause punctuation kept."""
+    text = (text or "").lower().replace("’", "'").replace("‘", "'").replace("'", "")
+    text = re.sub(r"[\"“”*_~`]", " ", text)
+    return " ".join(text.split())
+
+
+def says_not_sure(text: str) -> bool:
+    return bool(_NOT_SURE_RE.search(simplify(text)))
+
+
+def has_negation(text: str) -> bool:
+    return _clause_polarity(simplify(text))[0]
+
+
+def polarity(text: str) -> str | None:
+    """YES, NO, NOT_SURE, MIXED, or None when the reply says neither."""
+    simple = simplify(text)
+    if not simple:
+        return None
+    meant = _MEANT.findall(simple)
+    if meant:
+        return YES if meant[-1] == "yes" else NO
+    if _NOT_SURE_RE.search(simple):
+        return NOT_SURE
+    found = []
+    for clause in _CLAUSE_BREAK.split(simple):
+        if clause and not _CLAUSE_BREAK.fullmatch(clause):
+            value = _clause_value(clause.strip())
+            if value is not None:
+                found.append(value)
+    if not found:
+        return None
+    if MIXED in found or (YES in found and NO in found):
+        return MIXED
+    if YES in found and _CONTRAST.search(simple) and has_negation(simple):
+        return MIXED
+    return found[0]
+
+
+def _clause_polarity(clause: str) -> tuple[bool, bool, bool]:
+    """(has a negation, starts with a bare yes word, has a yes phrase)."""
+    words = re.findall(r"[\w👍👎✅]+", clause)
+    negated = any(w in _NEGATIONS for w in words) or bool(_NEGATION_PHRASES.search(clause)) \
+        or bool(_CHINESE_NO.search(clause))
+    bare_yes = bool(words) and words[0] in _YES_WORDS
+    yes_phrase = bool(_YES_PHRASES.search(clause)) or any(w in _YES_WORDS for w in words) \
+        or bool(_CHINESE_YES.search(_CHINESE_NO.sub("", clause)))
+    return negated, bare_yes, yes_phrase
+
+
+_EMPHATIC_NO = re.compile(r"^(absolutely|definitely|certainly|of course|surely|sure|really|totally|nope|no) (not|never|no)\b")
+
+
+def _clause_value(clause: str) -> str | None:
+    negated, bare_yes, yes_phrase = _clause_polarity(clause)
+    if _EMPHATIC_NO.match(clause):  # "definitely not", "of course not"
+        return NO
+    if negated:
+        # "yes, never" or "yes I don't" answers two ways at once; "I have never had it" is a no.
+        return MIXED if bare_yes and len(clause.split()) > 1 else NO
+    if bare_yes or yes_phrase:
+        return YES
+    return None
+
+
+def correction(text: str) -> bool | None:
+    """"Oops, I meant no" -> False; "sorry, I meant yes" -> True; otherwise None."""
+    meant = _MEANT.findall(simplify(text))
+    return None if not meant else meant[-1] == "yes"
+
+
+def plain_yes(text: str) -> bool:
+    """A yes with no "but", "except" or hedge: what an erasure needs."""
+    return polarity(text) == YES and not _CONTRAST.search(simplify(text))
