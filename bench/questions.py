@@ -4,7 +4,8 @@ study is decided, next to what a plain form would ask.
     .venv/bin/python bench/questions.py [--out bench/results/questions.json]
 
 Runs the core conversation directly (no servers). "Who is answering" counts as a
-question; a checklist ("have you had any of these?") counts as one.
+question; a checklist ("have you had any of these?") counts as one. A read-back of a
+typed answer ("You said ... Is that right?") is answered "yes" and counted apart.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from prescreen.screening.conversation import RESPONDENT, Conversation, Screening  # noqa: E402
-from prescreen.screening.eligibility import POSSIBLY_ELIGIBLE, evaluate_trial  # noqa: E402
+from prescreen.screening.eligibility import POSSIBLY_ELIGIBLE, POSSIBLY_ELIGIBLE_LATER, evaluate_trial  # noqa: E402
 from prescreen.screening.planner import Planner  # noqa: E402
 from prescreen.screening.trials import load_catalog  # noqa: E402
 
@@ -33,17 +34,24 @@ PROFILES = {
     "early exclusion: too young (3)": {**ADULT, RESPONDENT: "my son", "age": "3"},
     "early exclusion: too old (80)": {**ADULT, "age": "80"},
     "early exclusion: pregnant": {**ADULT, "pregnancy": "pregnant"},
+    "waiting period: live vaccine 2 weeks ago": {**ADULT, "recent_events": "live vaccine",
+                                                  "live_vaccine_when": "2 weeks ago"},
 }
 OTHERWISE = {"not sure of most answers": "not sure"}
 
 
-def questions_until_decided(conversation: Conversation, replies: dict, otherwise: str) -> tuple[int, list[str]]:
+def questions_until_decided(conversation: Conversation, replies: dict, otherwise: str):
+    """(questions, facts asked, read-backs confirmed, the finished screening)."""
     screening = Screening()
-    asked = []
-    for _ in range(60):
+    asked, read_backs = [], 0
+    for _ in range(80):
         message = conversation.ask(screening)
         if message is None:
-            return len(asked), asked
+            return len(asked), asked, read_backs, screening
+        if getattr(screening, "pending", None):  # "You said ... Is that right?"
+            read_backs += 1
+            conversation.receive(screening, "yes", None, TODAY)
+            continue
         asked.append(screening.group or screening.asking[0])
         if screening.group:
             reply = replies.get(screening.group, "none of these" if otherwise == "no" else otherwise)
@@ -63,19 +71,15 @@ def main() -> int:
     facts = len({f for t in catalog.trials for c in t.criteria if c.rule is not None for f in c.facts()})
     rows = []
     for name, replies in PROFILES.items():
-        count, asked = questions_until_decided(conversation, replies, OTHERWISE.get(name, "no"))
-        screening = Screening()
-        for _ in range(count):  # replay to read the verdicts
-            conversation.ask(screening)
-            key = screening.group or screening.asking[0]
-            conversation.receive(screening, replies.get(key, "none of these" if screening.group and
-                                                        OTHERWISE.get(name, "no") == "no" else
-                                                        OTHERWISE.get(name, "no")), None, TODAY)
+        count, asked, read_backs, screening = questions_until_decided(conversation, replies, OTHERWISE.get(name, "no"))
         values = screening.values()
-        may_fit = [t.id for t in catalog.trials
-                   if evaluate_trial(t, values, list(catalog.facts)).verdict == POSSIBLY_ELIGIBLE]
-        rows.append({"profile": name, "questions": count, "studies_that_may_fit": may_fit, "asked": asked})
-        print(f"{count:3d} questions: {name}; may fit: {', '.join(may_fit) or 'none'}")
+        results = [evaluate_trial(t, values, list(catalog.facts), TODAY) for t in catalog.trials]
+        may_fit = [r.trial_id for r in results if r.verdict == POSSIBLY_ELIGIBLE]
+        later = {r.trial_id: r.earliest_date.isoformat() for r in results if r.verdict == POSSIBLY_ELIGIBLE_LATER}
+        rows.append({"profile": name, "questions": count, "read_backs": read_backs, "studies_that_may_fit": may_fit,
+                     "studies_after_a_wait": later, "asked": asked})
+        wait = f"; after a wait: {', '.join(f'{k} (from {v})' for k, v in later.items())}" if later else ""
+        print(f"{count:3d} questions ({read_backs} read-backs): {name}; may fit: {', '.join(may_fit) or 'none'}{wait}")
     out = {"patient_answerable_criteria": answerable, "distinct_patient_facts_in_rules": facts,
            "trials": len(catalog.trials), "profiles": rows}
     print(f"A plain form: {answerable} patient-answerable criteria across {len(catalog.trials)} studies "

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -13,7 +13,11 @@ STATUS_LABELS = {
     "met": "met", "not_met": "not met", "unknown": "unknown", "verify_site": "site to verify",
     "not_applicable": "does not apply",
 }
-VERDICT_LABELS = {"possibly_eligible": "may be a match", "not_eligible": "does not fit"}
+VERDICT_LABELS = {"possibly_eligible": "may be a match", "possibly_eligible_later": "may fit after a waiting period",
+                  "not_eligible": "does not fit"}
+STUDY_STATUS_LABELS = {"recruiting": "recruiting", "not_yet_recruiting": "not yet recruiting",
+                       "active_not_recruiting": "active, not recruiting", "completed": "completed",
+                       "unknown": "unknown"}
 RESPONDENT_LABELS = {"self": "the patient", "guardian": "a parent or guardian (about their child)",
                      "helper": "someone helping the patient"}
 
@@ -51,6 +55,8 @@ def summary_context(catalog: Catalog, trial: Trial, site: Site, result: TrialRes
         "trial": trial,
         "site": site,
         "verdict_label": VERDICT_LABELS[result.verdict],
+        "waiting": _waiting(result, created_at),
+        "study_status": STUDY_STATUS_LABELS.get(trial.status, trial.status),
         "contact": contact,
         "consent": consent,
         "consent_accepted": consent.accepted_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -67,6 +73,14 @@ def summary_context(catalog: Catalog, trial: Trial, site: Site, result: TrialRes
         "screening_id": screening_id,
         "created_at": created_at.isoformat(timespec="seconds"),
     }
+
+
+def _waiting(result: TrialResult, created_at: datetime) -> str | None:
+    """For "may fit after a waiting period": from when, and which criteria make the patient wait."""
+    if result.verdict != "possibly_eligible_later" or result.wait_days is None:
+        return None
+    earliest = result.earliest_date or (created_at.date() + timedelta(days=result.wait_days))
+    return f"from about {earliest.isoformat()}, because of {', '.join(r.id for r in result.failed)}"
 
 
 def render_summary(context: dict) -> tuple[str, str]:

@@ -51,3 +51,11 @@ class DaysAgo:
             return False
         return None
 
+
+    def at_least(self, limit_days: float) -> bool | None:
+        """True if surely at least `limit_days` ago, False if surely less, None if unclear."""
+        if self.low >= limit_days:
+            return True
+        if self.high < limit_days:
+            return False
+        return None

@@ -54,6 +54,7 @@ class Fact:
     crisis_if_yes: bool = False  # a "yes" must bring crisis-support information at once
     label: str = ""  # a short name: a checklist item, or a topic the site must still check
     keywords: tuple[str, ...] = ()  # words that name this item when typed in a checklist answer
+    unit: str | None = None  # time_ago only: "month" shows its answer buttons in whole months
 
     def option_ids(self) -> list[str]:
         return [o.id for o in self.options]
@@ -126,8 +127,9 @@ GROUP_FIELDS = {"id", "question", "question_guardian", "why", "facts"}
 
 FACT_FIELDS = {
     "id", "type", "question", "question_guardian", "why", "options", "min", "max",
-    "follow_ups", "crisis_if_yes", "label", "keywords",
+    "follow_ups", "crisis_if_yes", "label", "keywords", "unit",
 }
+UNITS = ("month",)
 
 
 def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup]]:
@@ -167,6 +169,8 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
         options = tuple(_parse_options(name, fact_id, item))
         if item["type"] in ("choice", "choices") and not options:
             raise TrialDataError(name, fact_id, "options", "a choice needs options")
+        if item.get("unit") is not None and (item["type"] != "time_ago" or item["unit"] not in UNITS):
+            raise TrialDataError(name, fact_id, "unit", f"only a time_ago fact has a unit ({', '.join(UNITS)})")
         if item["type"] == "number":
             for bound in ("min", "max"):
                 if not isinstance(item.get(bound), int):
@@ -183,6 +187,7 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
             crisis_if_yes=bool(item.get("crisis_if_yes", False)),
             label=item["label"].strip(),
             keywords=tuple(item.get("keywords") or ()),
+            unit=item.get("unit"),
         )
         pending_follow_ups.append((fact_id, item.get("follow_ups") or []))
 

@@ -2,9 +2,11 @@
 
 A fact is worth asking only if some answer to it (with its follow-ups) would make an
 open trial `not_eligible`; answers can only ever rule trials out, so a fact that
-cannot do that cannot change any verdict. Ties go to the fact bank's order, which is
-the natural order of a conversation, so the same answers always give the same
-question.
+cannot do that cannot change any verdict. A follow-up that still matters is asked
+right after the answer that opened it (the illness, then when it was diagnosed),
+unless one question could settle every open study at once.
+Ties go to the fact bank's order, which is the natural order of a conversation, so
+the same answers always give the same question.
 """
 from __future__ import annotations
 
@@ -79,8 +81,15 @@ class Planner:
         return found
 
     def rule_values(self, fact_id: str) -> set:
-        """Every value the rules compare this fact with (days, for a time question)."""
-        return self._constants.get(fact_id, set())
+        """The limits to show as answer buttons (days, for a time question): every value the
+        rules compare this fact with, rounded up to whole months for a fact asked in months
+        (a rule's 24 weeks shows as 6 months; the range in between stays "unknown", never
+        a wrong "no")."""
+        values = self._constants.get(fact_id, set())
+        fact = self.catalog.facts.get(fact_id)
+        if fact is not None and fact.unit == "month":
+            return {-(-int(v) // 30) * 30 for v in values}
+        return values
 
     def is_askable(self, fact_id: str, answers: Mapping[str, Any]) -> bool:
         """A follow-up is asked only once one of its triggers is surely true."""
@@ -95,7 +104,7 @@ class Planner:
             return fact.option_ids()
         if fact.type == "choices":
             return [frozenset()] + [frozenset([o]) for o in fact.option_ids()]
-        constants = self.rule_values(fact.id)
+        constants = self._constants.get(fact.id, set())
         if fact.type == "number":
             values = {fact.min, fact.max}
             for c in constants:
@@ -171,7 +180,13 @@ class Planner:
             t.id for t in self.catalog.trials if evaluate_trial(t, answers).verdict != NOT_ELIGIBLE
         }
         scores = {f: len(self.could_exclude(f, answers, open_trials)) for f in self.candidates(answers, open_trials)}
+        # A follow-up that is open and still matters comes first, right after the answer that
+        # opened it ("which medicine?", then "when?"), unless another question could settle
+        # every open study at once (it keeps "fits none" short); otherwise the most decisive.
         best = max(scores, key=lambda f: scores[f], default=None)  # max keeps the first of equals
+        follow_ups = [f for f in scores if scores[f] > 0 and f in self._triggers]
+        if follow_ups and (best is None or scores[best] < len(open_trials) or best in self._triggers):
+            best = follow_ups[0]
         if best is None or scores[best] == 0:
             return None
         group = self.catalog.group_of(best)

@@ -124,11 +124,10 @@ def _compare(op: str, answer: Any, value: Any) -> bool | None:
         return value in answer
     if op == "excludes":
         return value not in answer
-    if op in ("within", "longer_ago_than"):
-        within = answer.within(value)
-        if within is None:
-            return None
-        return within if op == "within" else not within
+    if op == "within":
+        return answer.within(value)
+    if op == "longer_ago_than":  # "at least N ago": exactly N ago counts
+        return answer.at_least(value)
     raise ValueError(f"unknown operator {op!r}")  # parse_rule stops this at load time
 
 

@@ -26,7 +26,7 @@ SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 
 TRIAL_FIELDS = {
     "id", "title", "short_title", "plain_summary", "treatment", "conditions", "age", "sexes",
-    "status", "phase", "sites", "source", "criteria_incomplete", "notes", "criteria", "information",
+    "status", "phase", "sites", "source", "criteria_incomplete", "notes", "criteria", "information", "age_note",
 }
 CRITERION_FIELDS = {"id", "kind", "text", "rule", "verify", "applies_if", "plain", "group", "note"}
 
@@ -109,6 +109,7 @@ class Trial:
     information: tuple[str, ...]
     criteria: tuple[Criterion, ...]
     file: str
+    age_note: str | None = None  # said to patients where the listing's age limits are missing or unusual
 
     def facts(self) -> set[str]:
         return set().union(*(c.facts() for c in self.criteria)) if self.criteria else set()
@@ -174,6 +175,8 @@ def load_trial(path: Path, facts: Mapping[str, Fact]) -> Trial:
     for field in ("id", "title", "short_title", "plain_summary", "treatment", "source"):
         if not isinstance(raw.get(field), str) or not raw[field].strip():
             fail(field, "missing text")
+    if raw.get("age_note") is not None and (not isinstance(raw["age_note"], str) or not raw["age_note"].strip()):
+        fail("age_note", "must be a short text")
     if raw.get("status") not in STATUSES:
         fail("status", f"must be one of {', '.join(STATUSES)}")
     if raw.get("sexes") not in SEXES:
@@ -230,6 +233,7 @@ def load_trial(path: Path, facts: Mapping[str, Fact]) -> Trial:
         information=tuple(raw.get("information", [])),
         criteria=tuple(criteria),
         file=name,
+        age_note=" ".join(raw["age_note"].split()) if raw.get("age_note") else None,
     )
 
 

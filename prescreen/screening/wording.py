@@ -91,6 +91,23 @@ def _where(trial) -> str:
     return "; ".join(f"{site.name}, {site.city}" for site in trial.sites)
 
 
+STATUS_NOTES = {
+    "not_yet_recruiting": "This study is not yet recruiting: you can ask to be contacted when it opens.",
+    "active_not_recruiting": "This study is not taking new people at the moment.",
+    "completed": "This study has finished.",
+}
+
+
+def status_note(trial) -> str | None:
+    """The study's recruitment status, when patients must know it (it is not recruiting yet)."""
+    return STATUS_NOTES.get(trial.status)
+
+
+def date_text(day) -> str:
+    """2027-01-12 -> "12 January 2027"."""
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
 def does_not_fit(trial, failed) -> str:
     first = failed[0].criterion
     reason = first.plain or f'The study\'s rule says: "{first.text}"'
@@ -98,16 +115,38 @@ def does_not_fit(trial, failed) -> str:
     return f"{trial.short_title}: this study does not seem to fit. {reason}{more}"
 
 
-def may_fit(trial, site_checks, unsure_topics) -> str:
-    parts = [f"{trial.short_title}: this study may be a match.", trial.plain_summary, f"Where: {_where(trial)}."]
-    if trial.criteria_incomplete:
-        parts.append("This study has not published its full rules, so the study team will check everything else.")
+def _about(trial, site_checks, unsure_topics) -> list[str]:
+    """What follows the verdict: the study, its status, where, and what the team still checks."""
+    parts = [trial.plain_summary]
+    for note in (status_note(trial), trial.age_note):
+        if note:
+            parts.append(note)
+    parts.append(f"Where: {_where(trial)}.")
+    unsure = f"what you were not sure about: {', '.join(t.lower() for t in unsure_topics)}" if unsure_topics else ""
+    if trial.criteria_incomplete:  # no count: "everything else" and "1 thing" never side by side
+        parts.append("This study has not published its full rules, so the study team will go through them with you"
+                     + (f", including {unsure}." if unsure else "."))
+        return parts
     count = len(site_checks)
     checks = f"The study team still needs to check {count} thing{'s' if count != 1 else ''}, such as tests and medical records"
-    if unsure_topics:
-        checks += f", and what you were not sure about: {', '.join(t.lower() for t in unsure_topics)}"
-    parts.append(checks + ".")
-    return " ".join(parts)
+    parts.append(checks + (f", and {unsure}." if unsure else "."))
+    return parts
+
+
+def may_fit(trial, site_checks, unsure_topics) -> str:
+    return " ".join([f"{trial.short_title}: this study may be a match."] + _about(trial, site_checks, unsure_topics))
+
+
+def may_fit_later(trial, waiting_for, earliest, site_checks, unsure_topics) -> str:
+    """A study whose only failures are waiting periods: when, and why, in plain words."""
+    reasons = []
+    for result in waiting_for:
+        reason = result.criterion.plain or f'The study\'s rule says: "{result.criterion.text}"'
+        if reason not in reasons:
+            reasons.append(reason)
+    head = (f"{trial.short_title}: this study may fit after a waiting period, from about {date_text(earliest)}. "
+            f"{' '.join(reasons)} The study team can plan the screening with you.")
+    return " ".join([head] + _about(trial, site_checks, unsure_topics))
 
 
 def what_next(fits) -> str:
@@ -118,7 +157,7 @@ def what_next(fits) -> str:
         )
     sites = "; ".join(_where(trial) for trial in fits)
     return (
-        f"What next: the study team can tell you more. The studies that may fit are run at: {sites}. "
+        f"What next: the study team can tell you more. The studies that may fit, now or after a wait, are run at: {sites}. "
         'Thank you for your time. If an answer was wrong, type "go back" or "start over".'
     )
 

@@ -5,8 +5,12 @@
   var RESULTS_KEY = "prescreen-results";
   var VERDICTS = {
     possibly_eligible: "May be a match",
+    possibly_eligible_later: "May fit after a waiting period",
     not_eligible: "Does not seem to fit"
   };
+  var CLASSES = {possibly_eligible: "may-fit", possibly_eligible_later: "may-fit-later"};
+  var STATUSES = {not_yet_recruiting: "Not yet recruiting", active_not_recruiting: "Not recruiting now",
+                  completed: "Finished"};
 
   function showResults(results) {
     var list = document.getElementById("result-cards");
@@ -17,13 +21,19 @@
     list.textContent = "";
     results.forEach(function (result) {
       var item = document.createElement("li");
-      item.className = "card result " + (result.verdict === "possibly_eligible" ? "may-fit" : "no-fit");
+      item.className = "card result " + (CLASSES[result.verdict] || "no-fit");
       item.setAttribute("data-trial-id", result.trial_id);
       var title = document.createElement("h3");
       title.textContent = result.title || titles[result.trial_id] || result.trial_id;
       var verdict = document.createElement("p");
       verdict.className = "verdict";
       verdict.textContent = VERDICTS[result.verdict] || result.verdict;
+      if (result.earliest_date) {  // ISO date; the message says it in words
+        verdict.textContent += " (from about " + result.earliest_date + ")";
+      }
+      if (STATUSES[result.status]) {
+        verdict.textContent += " · " + STATUSES[result.status];
+      }
       var why = document.createElement("p");
       why.textContent = result.message || "";  // text only: nothing from the server becomes markup
       item.appendChild(title);
