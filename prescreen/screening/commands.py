@@ -36,7 +36,7 @@ _PLAIN = {
     "start_over": r"start (over|again)|restart|start from the (beginning|start)|begin again|from the beginning|重新开始|从头开始",
     "stop": r"stop|quit|cancel|exit|end|end (this|the chat)|stop (this|it|now|the questions)|i want to stop|停止|退出",
     "withdraw": r"(please )?(delete|erase|remove|wipe) (my|all my|all of my|all the) (data|details|answers|information|info)"
-                r"|delete (everything|it all)|forget (me|my data|everything)|withdraw( my consent)?|i changed my mind|"
+                r"|(delete|erase|wipe) (everything|it all)|forget (me|my data|everything)|withdraw( my consent)?|i changed my mind|"
                 r"删除我的数据|删除我的信息|删除数据",
 }
 _POLITE = r"(?:(?:please|pls|ok|okay|can you|could you|i want to|i would like to|id like to|let me|lets)\s+)*"
