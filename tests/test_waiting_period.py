@@ -201,6 +201,11 @@ def test_the_health_checklist_stem_does_not_widen_its_items(catalog):
 
 def test_checklist_items_keep_the_questions_clarifications(catalog):
     assert "tablets do not count" in catalog.facts["steroid_injection"].label
+    for group in catalog.groups.values():
+        for fact_id in group.facts:
+            fact = catalog.facts[fact_id]
+            if re.search(r"(does|do) not count|not among them", fact.question):
+                assert re.search(r"\bnot\b", fact.label), (group.id, fact_id, fact.label)
 
 
 @pytest.mark.parametrize("follow_up, words", [
