@@ -1,8 +1,9 @@
 """Choose the next question: the fact whose answer could rule out the most open trials.
 
 A fact is worth asking only if some answer to it (with its follow-ups) would make an
-open trial `not_eligible`; answers can only ever rule trials out, so a fact that
-cannot do that cannot change any verdict. A follow-up that still matters is asked
+open trial fail a criterion (`not_eligible`, or "may fit after a waiting period", which
+stays open); answers can only ever rule trials out, so a fact that cannot do that
+cannot change any verdict. A follow-up that still matters is asked
 right after the answer that opened it (the illness, then when it was diagnosed),
 unless one question could settle every open study at once.
 Ties go to the fact bank's order, which is the natural order of a conversation, so
