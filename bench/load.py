@@ -38,6 +38,9 @@ CONVERSATIONS = {1: 10, 10: 60, 50: 150}  # per concurrency level
 REFERENCE_MESSAGES = ["hello", "I am sad", "yes", "great", "no", "very good", "bye", "hi there", "I'm unhappy",
                       "indeed", "perfect", "of course", "goodbye", "hey"]
 
+REST_HEADERS: dict[str, str] = {}  # set from our Assistant's token in main()
+
+
 class Recorder:
     def __init__(self):
         self.latencies: list[float] = []
@@ -83,7 +86,8 @@ async def run_level(url: str, concurrency: int, conversations: int, reference: b
             await screening(session, url, queue.get_nowait(), recorder, reference)
 
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    # Our REST channel wants its token (the reference server ignores the header).
+    async with aiohttp.ClientSession(connector=connector, headers=REST_HEADERS) as session:
         start = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
@@ -191,6 +195,7 @@ def main() -> int:
 
     # As `make run` does: the relay inside the web process, at its own pace (not the tests').
     ours = Assistant(workdir, env={"RELAY_POLL_SECONDS": "2", "RELAY_IN_WEB": "1"})
+    REST_HEADERS.update(ours.rest_headers)
     try:
         ours.start_actions()
         ours.start_rasa()

@@ -4,6 +4,14 @@ SQLAlchemy 1.4 in the 2.0 style. No engine exists until `Database(url)` is made,
 `create_schema()` creates or migrates the schema, safely, at every start
 (`python -m prescreen.storage` does it from the command line). SQLite file by default,
 PostgreSQL by URL (`PRESCREEN_DB_URL`).
+
+Files hold patient data: every process that opens a database sets its umask to 077
+(`private_files()`), so var/ is 0700 and every file in it 0600. SQLite runs with
+`secure_delete` on (a deleted row's bytes are overwritten), and `checkpoint()` moves
+the write-ahead log into the database and truncates it after an erasure, so erased
+contact details do not linger in the -wal file. On PostgreSQL a DELETE leaves the old
+row versions in the table's pages until VACUUM marks them free for reuse (and they
+are overwritten only when reused; VACUUM FULL rewrites the table): see the README.
 """
 from __future__ import annotations
 
@@ -37,6 +45,24 @@ from sqlalchemy.orm import Session, declarative_base, relationship, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 DEFAULT_URL = "sqlite:///var/prescreen.db"
+DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
+
+
+def private_files() -> None:
+    """New files and folders of this process: for its user only (0600 and 0700)."""
+    os.umask(0o077)
+
+
+def private_sqlite_folder(database: str) -> None:
+    """Create a SQLite file's folder as 0700; make an existing file and its -wal/-shm 0600."""
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for candidate in (path, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")):
+        try:
+            if candidate.exists() and candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+        except OSError:
+            pass  # not ours to change; the umask still protects what we create
 
 # The schema's version, and for each later version the statements that reach it from
 # the one before. A new database gets every table at the current version at once.
@@ -230,10 +256,11 @@ class Database:
     """One engine and session factory; made once per process, never at import time."""
 
     def __init__(self, url: str | None = None):
+        private_files()
         self.url = url or os.environ.get("PRESCREEN_DB_URL") or DEFAULT_URL
         parsed = make_url(self.url)
         if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_folder(parsed.database)
         # hide_parameters: an error message never carries the patient's answers into a log.
         self.engine = create_engine(self.url, future=True, pool_pre_ping=True, hide_parameters=True,
                                     json_serializer=lambda v: json.dumps(v, ensure_ascii=False))
@@ -273,10 +300,75 @@ class Database:
               success: bool = True) -> None:
         session.add(AuditRecord(actor=actor, action=action, record=record, detail=detail, success=success))
 
+    def audit_alone(self, actor: str, action: str, record: str, detail: str | None = None,
+                    success: bool = False) -> None:
+        """An audit row in a transaction of its own: kept even when the caller's work is rolled back."""
+        with self.transaction() as session:
+            self.audit(session, actor, action, record, detail, success)
+
+    def checkpoint(self) -> None:
+        """After an erasure: on SQLite, copy the WAL into the database and empty it."""
+        checkpoint(self.engine)
+
+
+def checkpoint(engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL: VACUUM reclaims the dead rows (README, Security)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+class TrackerEvents:
+    """Rasa's tracker store table (`events`), for erasure and retention outside the Rasa server."""
+
+    def __init__(self, url: str | None = None):
+        private_files()
+        self.url = url or os.environ.get("TRACKER_DB_URL") or DEFAULT_TRACKER_URL
+        parsed = make_url(self.url)
+        self.sqlite = parsed.drivername.startswith("sqlite")
+        if self.sqlite and parsed.database:
+            private_sqlite_folder(parsed.database)
+        self.engine = create_engine(self.url, future=True, pool_pre_ping=True, hide_parameters=True)
+        if self.sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def _exists(self, connection) -> bool:
+        from sqlalchemy import inspect
+
+        return inspect(connection).has_table("events")
+
+    def delete(self, conversation_ids: list[str]) -> int:
+        """Delete every event of these conversations; how many were deleted."""
+        ids = [c for c in conversation_ids if c]
+        if not ids:
+            return 0
+        with self.engine.begin() as connection:
+            if not self._exists(connection):
+                return 0
+            from sqlalchemy import bindparam
+
+            statement = text("DELETE FROM events WHERE sender_id IN :ids").bindparams(bindparam("ids", expanding=True))
+            deleted = connection.execute(statement, {"ids": ids}).rowcount
+        checkpoint(self.engine)
+        return max(deleted or 0, 0)
+
+    def idle_since(self, cutoff: datetime) -> list[str]:
+        """Conversations whose last event is older than `cutoff`."""
+        with self.engine.connect() as connection:
+            if not self._exists(connection):
+                return []
+            return list(connection.scalars(text(
+                "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"),
+                {"cutoff": cutoff.timestamp()}))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
 
 def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")  # so deleting a screening deletes everything under it
+    cursor.execute("PRAGMA secure_delete=ON")  # erased rows are overwritten, not just unlinked
     cursor.execute("PRAGMA journal_mode=WAL")  # the relay and the action server share the file
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
@@ -284,6 +376,7 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 def main() -> int:
     """Create or migrate the database named by PRESCREEN_DB_URL (run by `make run`)."""
+    private_files()
     database = Database()
     version = database.create_schema()
     print(f"Database ready (schema version {version}): {make_url(database.url).render_as_string(hide_password=True)}")

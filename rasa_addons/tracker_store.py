@@ -21,12 +21,14 @@ What it adds to Rasa's store:
   event is still the conversation's last in the database; anything else (a failed
   turn, another server, an erasure) reads the database again. Saving appends the
   events added since the tracker was handed out, as Rasa's own store would.
+- Privacy on disk. The umask is 077 (files 0600, folders 0700); SQLite runs with
+  secure_delete on, and an erasure checkpoints the WAL, so erased answers and contact
+  details are overwritten in the database and gone from tracker.db-wal.
 """
 import itertools
 import json
 import os
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -36,6 +38,8 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import QueuePool
+
+from prescreen.storage import checkpoint, private_files, private_sqlite_folder
 
 DEFAULT_URL = "sqlite:///var/tracker.db"
 ERASE_SLOT = "erase_conversation"
@@ -54,10 +58,11 @@ def _unavailable(what: str, error: Exception) -> TrackerStoreUnavailable:
 class UrlSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Optional[Any] = None, url: Optional[str] = None, event_broker: Optional[Any] = None,
                  **kwargs: Any) -> None:
+        private_files()
         parsed = make_url(url or os.environ.get("TRACKER_DB_URL") or DEFAULT_URL)
         sqlite = parsed.drivername.startswith("sqlite")
         if sqlite and parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_folder(parsed.database)
         super().__init__(domain=domain, dialect=parsed.drivername, host=parsed.host, port=parsed.port,
                          db=parsed.database, username=parsed.username, password=parsed.password,
                          event_broker=event_broker, query=dict(parsed.query))
@@ -140,6 +145,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == sender_id).delete()
             session.commit()
+        checkpoint(self.engine)
 
 
 def _sqlite_pragmas(connection, _record) -> None:
@@ -150,5 +156,6 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

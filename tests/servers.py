@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -67,9 +68,13 @@ class Assistant:
         self.workdir = workdir
         self.rasa_port, self.actions_port = free_port(), free_port()
         self.web_port, self.patient_port = free_port(), free_port()
+        # The secrets of this run: the REST channel's token (which `say` sends), the action
+        # server's shared secret (which the Rasa server sends), the patient sessions' key.
+        self.rest_token, self.action_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.actions_port}/webhook"\n  enable_selective_domain: true\n'
+            '  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n'
             "tracker_store:\n  type: rasa_addons.tracker_store.UrlSQLTrackerStore\n"
         )
         self.env = {
@@ -86,6 +91,12 @@ class Assistant:
             "PATIENT_SOCKET_URL": f"http://127.0.0.1:{self.rasa_port}",
             "PATIENT_PAGE_ORIGINS": f"http://127.0.0.1:{self.patient_port}",
             "PYTHONPATH": str(ROOT),
+            "REST_CHANNEL_TOKEN": self.rest_token,
+            "ACTION_SERVER_TOKEN": self.action_token,
+            "PATIENT_SESSION_SECRET": secrets.token_urlsafe(24),
+            # The suites send thousands of messages from one address; tests of the limits set their own.
+            "RATE_LIMIT_PER_ADDRESS": "1000000",
+            "RATE_LIMIT_PER_CONVERSATION": "1000000",
             **(env or {}),
         }
         self.actions = self.rasa = self.relay = self.web = self.patient = None
@@ -99,7 +110,7 @@ class Assistant:
         return subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def start_actions(self) -> None:
-        self.actions = self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+        self.actions = self._spawn("actions", [sys.executable, "-m", "actions.auth", "--actions", "actions",
                                                "--port", str(self.actions_port)])
         self._wait(f"http://127.0.0.1:{self.actions_port}/health", self.actions, "action server")
 
@@ -162,8 +173,66 @@ class Assistant:
         for process in (self.rasa, self.actions, self.relay, self.web, self.patient):
             self._stop(process)
 
+    @property
+    def rest_headers(self) -> dict[str, str]:
+        """What every REST channel request must carry."""
+        return {"Authorization": f"Bearer {self.env['REST_CHANNEL_TOKEN']}"}
+
     def say(self, sender: str, text: str) -> list[dict]:
         response = requests.post(self.url + "/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                                 timeout=60)
+                                 headers=self.rest_headers, timeout=60)
         response.raise_for_status()
         return response.json()
+
+
+class SocketChat:
+    """A patient page's chat connection to Rasa's socketio channel (python-socketio, polling).
+
+    `session` is what the server confirmed (the signed session token); `ask` sends a
+    message and returns the replies that came before a short quiet.
+    """
+
+    def __init__(self, assistant: "Assistant", session_id: str | None = None, origin: str | None = None):
+        import socketio
+
+        self.replies: list[dict] = []
+        self.session: str | None = None
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("bot_uttered", lambda data: self.replies.append(data))
+        self.client.on("session_confirm", self._confirmed)
+        self.client.connect(assistant.url, headers={"Origin": origin or assistant.patient_url},
+                            transports=["polling"], socketio_path="socket.io", wait_timeout=20)
+        self.client.emit("session_request", {"session_id": session_id})
+        deadline = time.monotonic() + 20
+        while self.session is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.session is None:
+            raise RuntimeError("no session_confirm from the socketio channel")
+
+    def _confirmed(self, data) -> None:
+        self.session = data.get("session_id") if isinstance(data, dict) else data
+
+    @property
+    def conversation_id(self) -> str:
+        return self.session.split(".")[0]
+
+    def ask(self, text: str, quiet: float = 1.0, timeout: float = 60, **extra) -> list[dict]:
+        start = len(self.replies)
+        self.client.emit("user_uttered", {"message": text, "session_id": self.session, **extra})
+        deadline, last_count, last_change = time.monotonic() + timeout, start, time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            if len(self.replies) != last_count:
+                last_count, last_change = len(self.replies), time.monotonic()
+            elif last_count > start and time.monotonic() - last_change >= quiet:
+                break
+        # Buttons arrive as quick_replies on this channel; patient_reply reads "buttons".
+        return [{**m, "buttons": m.get("quick_replies") or m.get("buttons") or []} for m in self.replies[start:]]
+
+    def close(self) -> None:
+        """Disconnect; the server hears of it at once, and the polling client's wait for its
+        last long poll (up to a ping interval) happens in the background."""
+        import threading
+
+        threading.Thread(target=self.client.disconnect, daemon=True).start()
+        time.sleep(0.5)

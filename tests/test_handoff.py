@@ -203,7 +203,7 @@ def test_email_delivery_through_a_real_smtp_server(db, catalog):
     mail = MailReceiver().start()
     try:
         env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port), "SMTP_FROM": "prescreen@test",
-               "SITE_NCT06421701_EMAIL": "crc@hospital.test"}
+               "SMTP_SECURITY": "plain-local-test", "SITE_NCT06421701_EMAIL": "crc@hospital.test"}
         handoff_id = make_handoff(db, catalog, env)
         assert Relay(db, env=env).run_once() == 1
         [raw] = mail.messages
@@ -246,10 +246,14 @@ def test_withdrawal_erases_screening_answers_contact_and_pending_deliveries(db, 
     make_handoff(db, catalog, env={"PRESCREEN_OUTBOX_DIR": str(tmp_path)}, conversation="someone-else")
     assert erase_conversation(db, "conv-w") == 1
     with db.transaction() as session:
-        assert session.get(HandoffRecord, handoff_id) is None
+        withdrawn = session.get(HandoffRecord, handoff_id)  # a row for the site's list, with nothing personal
+        assert withdrawn.status == "withdrawn" and withdrawn.contact_name == "withdrawn"
+        assert withdrawn.contact_phone is None and "Li Wei" not in withdrawn.summary_text + str(withdrawn.payload)
         left = {table.__tablename__: session.scalar(select(func.count()).select_from(table))
                 for table in (ScreeningRecord, AnswerRecord, ConsentRecord, HandoffRecord, OutboxRecord)}
-        assert left == {"screenings": 1, "answers": 3, "consents": 1, "handoffs": 1, "outbox": 1}  # the other patient's
+        # The other patient's, and the withdrawn row's reference and consent version; the pending
+        # delivery is gone and needs no notice (nothing was sent).
+        assert left == {"screenings": 2, "answers": 3, "consents": 2, "handoffs": 2, "outbox": 1}
         assert "Li Wei" not in " ".join(str(a.detail) + a.record + a.actor for a in session.scalars(select(AuditRecord)))
         assert "conv-w" not in " ".join(a.actor for a in session.scalars(select(AuditRecord)))
 
@@ -279,7 +283,10 @@ def test_withdrawal_while_the_relay_is_writing_leaves_nothing_behind(db, catalog
     monkeypatch.setattr(relay_module, "write_local", withdraw_then_write)
     assert Relay(db, env={}).run_once() == 0
     assert list(folder.iterdir()) == []
-    assert outbox(db) == []
+    # The summary may have reached the site: a withdrawal notice follows, once the send is over.
+    assert outbox(db) == [("local", "pending", 0)]
+    with db.transaction() as session:
+        assert session.scalar(select(OutboxRecord.idempotency_key)).endswith("-local-withdrawn")
 
 
 def test_relay_killed_mid_delivery_then_restarted_delivers_once(tmp_path, catalog):

@@ -3,6 +3,7 @@ never a crash, never a conversation quietly started again with its answers gone.
 import os
 import random
 import signal
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -47,7 +48,8 @@ def test_messages_over_the_limit_are_refused_with_a_clear_reply(assistant):
     b'{"sender": 5, "message": "hi"}', b'{"sender": "s", "message": 7}', b'{"sender": "' + b"x" * 100 + b'"}',
 ])
 def test_malformed_requests_get_400_with_a_reason(assistant, body):
-    reply = requests.post(assistant.url + "/webhooks/rest/webhook", data=body, timeout=30)
+    reply = requests.post(assistant.url + "/webhooks/rest/webhook", data=body, headers=assistant.rest_headers,
+                          timeout=30)
     assert reply.status_code == 400 and reply.json()["error"]
 
 
@@ -68,7 +70,7 @@ def test_a_thousand_random_messages_no_5xx_and_memory_stays_level(assistant):
     session = requests.Session()
 
     def send(i):
-        reply = session.post(assistant.url + "/webhooks/rest/webhook",
+        reply = session.post(assistant.url + "/webhooks/rest/webhook", headers=assistant.rest_headers,
                              json={"sender": f"robust-random-{i % 40}", "message": message(i)}, timeout=60)
         assert reply.status_code == 200, (i, reply.status_code, reply.text[:200])
         assert reply.json(), f"message {i} got no reply"
@@ -125,10 +127,12 @@ def test_the_run_command_exposes_nothing_beyond_loopback_and_logs_no_patient_tex
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "RASA_TELEMETRY_ENABLED": "false",
            "TRACKER_DB_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
            "PRESCREEN_DB_URL": f"sqlite:///{tmp_path / 'prescreen.db'}",
-           "PRESCREEN_OUTBOX_DIR": str(tmp_path / "outbox")}
+           "PRESCREEN_OUTBOX_DIR": str(tmp_path / "outbox"), "REST_CHANNEL_TOKEN": "run-test-token",
+           "PRESCREEN_VAR_DIR": str(tmp_path / "var")}
+    rest = {"Authorization": "Bearer run-test-token"}
     log = open(tmp_path / "run.log", "wb")
     run = subprocess.Popen(["scripts/run-assistant"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                           start_new_session=True)
+                           start_new_session=True, preexec_fn=lambda: os.umask(0o022))  # a careless shell's umask
     marker = "my-secret-answer-7f3a9"
     try:
         deadline = time.monotonic() + 240
@@ -143,10 +147,11 @@ def test_the_run_command_exposes_nothing_beyond_loopback_and_logs_no_patient_tex
         for path in ("/status", "/model/parse", "/conversations/x/tracker", "/version"):
             assert requests.get(rasa + path, timeout=10).status_code in (404, 405), path  # no HTTP API
         chat = requests.post(rasa + "/webhooks/rest/webhook", json={"sender": "exposure", "message": "hello"},
-                             timeout=60)
+                             headers=rest, timeout=60)
         assert chat.ok
         for text in ("me", marker, f"I am {marker}"):
-            requests.post(rasa + "/webhooks/rest/webhook", json={"sender": "exposure", "message": text}, timeout=60)
+            requests.post(rasa + "/webhooks/rest/webhook", json={"sender": "exposure", "message": text},
+                          headers=rest, timeout=60)
     finally:
         os.killpg(run.pid, signal.SIGINT)
         try:
@@ -158,4 +163,13 @@ def test_the_run_command_exposes_nothing_beyond_loopback_and_logs_no_patient_tex
     output = (tmp_path / "run.log").read_text(errors="replace")
     assert "Rasa server is up and running" in output
     assert marker not in output
+    # Patient data files: var/ 0700, and every file in it and each database file 0600 (issue 16).
+    var = tmp_path / "var"
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    files = [*var.iterdir(), *(p for p in tmp_path.iterdir() if p.name.startswith(("tracker.db", "prescreen.db")))]
+    assert {p.name for p in files} >= {"secrets.env", "endpoints.yml", "tracker.db", "prescreen.db"}
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    # The REST channel wants its token.
+    assert "Authorization: Bearer" in output
     assert all(not listening(port) for port in ports.values())  # Ctrl-C stopped every server

@@ -11,7 +11,9 @@ import os
 from sanic import Sanic, response
 
 from prescreen.referral.relay import from_env
-from prescreen.storage import Database
+from prescreen.staff.accounts import LoginThrottle
+from prescreen.staff.retention import retention_loop
+from prescreen.storage import Database, TrackerEvents, private_files
 from prescreen.screening.trials import load_catalog
 from web.api import api
 from web.settings import WebSettings
@@ -28,6 +30,7 @@ def create_app(db: Database, catalog, settings: WebSettings, name: str = "prescr
     app.config.FORWARDED_SECRET = None
     app.ctx.db, app.ctx.catalog, app.ctx.settings = db, catalog, settings
     app.ctx.trial_ids = {t.id for t in catalog.trials}
+    app.ctx.throttle = LoginThrottle()  # failed sign-ins slow down their address (prescreen.staff.accounts)
     app.blueprint(staff)
     app.blueprint(api)
     app.static("/static", os.path.join(os.path.dirname(__file__), "static"), name="static")
@@ -41,6 +44,9 @@ def create_app(db: Database, catalog, settings: WebSettings, name: str = "prescr
         reply.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         reply.headers.setdefault("X-Content-Type-Options", "nosniff")
         reply.headers.setdefault("Referrer-Policy", "same-origin")  # never to others; ours keep Origin
+        reply.headers.setdefault("X-Frame-Options", "DENY")  # for browsers that ignore frame-ancestors
+        if settings.https or request.scheme == "https":
+            reply.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.path.startswith(("/staff", "/api")):
             reply.headers["Cache-Control"] = "no-store"  # patient data stays out of caches
 
@@ -48,6 +54,7 @@ def create_app(db: Database, catalog, settings: WebSettings, name: str = "prescr
 
 
 def main() -> None:
+    private_files()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = WebSettings.from_env()
     db = Database()
@@ -58,6 +65,8 @@ def main() -> None:
         relay, poll = from_env(db)
         app.add_task(relay.run_in_loop(poll))
         logging.getLogger("prescreen.referral.relay").info("relay started in the web process")
+    # Retention: screenings without consent and old conversations go after RETENTION_DAYS (README, Security).
+    app.add_task(retention_loop(db, TrackerEvents(), float(os.environ.get("RETENTION_INTERVAL_SECONDS", 3600))))
     # access_log off: URLs can carry filters, and request lines are no place for patient data.
     app.run(host=settings.host, port=settings.port, access_log=False, motd=False, workers=1)
 

@@ -31,7 +31,8 @@ def page_policy(socket_url: str) -> str:
             "base-uri 'none'; object-src 'none'")
 
 
-def create_app(catalog, socket_url: str, name: str = "prescreen_patient") -> Sanic:
+def create_app(catalog, socket_url: str, name: str = "prescreen_patient", https: bool | None = None) -> Sanic:
+    https = os.environ.get("PATIENT_HTTPS", "0") == "1" if https is None else https
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = 10_000  # the page takes no uploads
     if not os.path.exists(os.path.join(STATIC, WIDGET)):
@@ -53,11 +54,15 @@ def create_app(catalog, socket_url: str, name: str = "prescreen_patient") -> San
         reply.headers["Content-Security-Policy"] = policy
         reply.headers["X-Content-Type-Options"] = "nosniff"
         reply.headers["Referrer-Policy"] = "no-referrer"
+        reply.headers["X-Frame-Options"] = "DENY"
+        if https or request.scheme == "https":
+            reply.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
 
     return app
 
 
 def main() -> None:
+    os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     host, port = os.environ.get("PATIENT_HOST", "127.0.0.1"), int(os.environ.get("PATIENT_PORT", "8080"))
     socket_url = os.environ.get("PATIENT_SOCKET_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"

@@ -15,7 +15,22 @@ from prescreen.staff import review
 from web.pages import render
 
 COOKIE = "prescreen_staff"
+COOKIE_PATH = "/staff"
 staff = Blueprint("staff", url_prefix="/staff")
+
+
+def same_token(given, expected: str) -> bool:
+    """A constant-time comparison that never raises (compare_digest refuses non-ASCII str)."""
+    if not isinstance(given, str) or not expected:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+
+def clear_cookie(reply) -> None:
+    """Expire the session cookie on the path it was set for (a bare delete would name "/")."""
+    reply.cookies[COOKIE] = ""
+    cookie = reply.cookies[COOKIE]
+    cookie["path"], cookie["max-age"], cookie["httponly"], cookie["samesite"] = COOKIE_PATH, 0, True, "Strict"
 
 
 def _ctx(request):
@@ -28,14 +43,17 @@ def signed_in(handler):
     @wraps(handler)
     async def wrapper(request, *args, **kwargs):
         ctx = _ctx(request)
-        user = await asyncio.to_thread(accounts.session_user, ctx.db, request.cookies.get(COOKIE), ctx.settings.idle)
+        user = await asyncio.to_thread(accounts.session_user, ctx.db, request.cookies.get(COOKIE), ctx.settings.idle,
+                                       None, ctx.settings.max_age)
         if user is None:
             target = request.path + (f"?{request.query_string}" if request.query_string else "")
             reply = response.redirect("/staff/login?" + urlencode({"next": target}))
             if request.cookies.get(COOKIE):
-                del reply.cookies[COOKIE]
+                clear_cookie(reply)
             return reply
-        if request.method == "POST" and not hmac.compare_digest(request.form.get("csrf", ""), user.csrf_token):
+        if request.method == "POST" and not same_token(request.form.get("csrf", ""), user.csrf_token):
+            await asyncio.to_thread(ctx.db.audit_alone, user.actor, "access_denied", request.path[:200],
+                                    "form without this session's CSRF token")
             return render(request, "error.html.j2", status=403, user=user,
                           message="This form has expired. Please go back and try again.")
         return await handler(request, user, *args, **kwargs)
@@ -53,16 +71,25 @@ async def login(request):
     ctx = _ctx(request)
     if not _same_origin(request):
         return render(request, "login.html.j2", status=403, error="Please sign in from this page.", next="")
+    address = request.ip or "?"
+    wait = ctx.throttle.wait_for(address)
+    if wait > 0:
+        await asyncio.to_thread(ctx.db.audit_alone, "unknown", "login_throttled", f"address:{address[:64]}",
+                                f"{int(wait) + 1} s to wait")
+        return render(request, "login.html.j2", status=429, next=_safe_next(request.form.get("next")),
+                      error=f"Too many tries from here. Please wait {int(wait) + 1} seconds and try again.")
     username, password = request.form.get("username", ""), request.form.get("password", "")
-    user = await asyncio.to_thread(accounts.authenticate, ctx.db, username, password)
+    user = await asyncio.to_thread(accounts.authenticate, ctx.db, username, password, None, address)
     if user is None:
+        ctx.throttle.failed(address)
         return render(request, "login.html.j2", status=401, next=_safe_next(request.form.get("next")),
-                      error="Wrong username or password, or too many tries: wait 15 minutes.")
+                      error="Wrong username or password.")
+    ctx.throttle.succeeded(address)
     token, _ = await asyncio.to_thread(accounts.start_session, ctx.db, user)
     reply = response.redirect(_safe_next(request.form.get("next")) or "/staff/")
     reply.cookies[COOKIE] = token
     cookie = reply.cookies[COOKIE]
-    cookie["httponly"], cookie["samesite"], cookie["path"] = True, "Strict", "/staff"
+    cookie["httponly"], cookie["samesite"], cookie["path"] = True, "Strict", COOKIE_PATH
     if ctx.settings.secure_cookies:
         cookie["secure"] = True
     return reply
@@ -73,7 +100,7 @@ async def login(request):
 async def logout(request, user):
     await asyncio.to_thread(accounts.end_session, _ctx(request).db, request.cookies.get(COOKIE))
     reply = response.redirect("/staff/login")
-    del reply.cookies[COOKIE]
+    clear_cookie(reply)
     return reply
 
 

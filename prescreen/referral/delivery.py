@@ -4,7 +4,12 @@ Configured by environment, per trial (never in code):
   DELIVERY_<TRIAL>_WEBHOOK_URL     https://... (plain http only for localhost)
   DELIVERY_<TRIAL>_WEBHOOK_SECRET  HMAC-SHA256 key for the X-Prescreen-Signature header
   the site contact's email in the trial file, sent through SMTP_HOST / SMTP_PORT /
-  SMTP_USER / SMTP_PASSWORD / SMTP_FROM
+  SMTP_USER / SMTP_PASSWORD / SMTP_FROM, with SMTP_SECURITY:
+    starttls (default)  STARTTLS required: a server that does not offer it gets no
+                        password and no message (the delivery fails and is retried)
+    ssl                 SMTPS, TLS from the first byte (usually port 465)
+    plain-local-test    no TLS, only for a local test relay (never a real server)
+  The server's certificate is checked against the system's CAs, or SMTP_CA_FILE.
 <TRIAL> is the trial id in capitals with other characters as "_". With neither
 configured, the summary is written to PRESCREEN_OUTBOX_DIR (default var/outbox).
 """
@@ -90,6 +95,16 @@ def send_webhook(url: str, secret: str, body: bytes, idempotency_key: str) -> No
         raise DeliveryError(f"webhook answered {response.status_code}")
 
 
+SMTP_SECURITY_MODES = ("starttls", "ssl", "plain-local-test")
+
+
+def smtp_security(env: Mapping[str, str]) -> str:
+    mode = (env.get("SMTP_SECURITY") or "starttls").strip().lower()
+    if mode not in SMTP_SECURITY_MODES:
+        raise DeliveryError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_MODES)}")
+    return mode
+
+
 def send_email(env: Mapping[str, str], to: str, subject: str, text: str, html: str, idempotency_key: str) -> None:
     message = EmailMessage()
     message["From"] = env.get("SMTP_FROM") or "prescreen@localhost"
@@ -99,11 +114,20 @@ def send_email(env: Mapping[str, str], to: str, subject: str, text: str, html: s
     message["Message-ID"] = f"<{idempotency_key}@prescreen>"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    mode = smtp_security(env)
+    context = ssl.create_default_context(cafile=env.get("SMTP_CA_FILE") or None)
     try:
-        with smtplib.SMTP(env["SMTP_HOST"], int(env.get("SMTP_PORT") or 25), timeout=20) as smtp:
+        if mode == "ssl":
+            smtp = smtplib.SMTP_SSL(env["SMTP_HOST"], int(env.get("SMTP_PORT") or 465), timeout=20, context=context)
+        else:
+            smtp = smtplib.SMTP(env["SMTP_HOST"], int(env.get("SMTP_PORT") or 25), timeout=20)
+        with smtp:
             smtp.ehlo()
-            if smtp.has_extn("starttls"):
-                smtp.starttls(context=ssl.create_default_context())
+            if mode == "starttls":
+                if not smtp.has_extn("starttls"):
+                    # Never fall back to clear text: no AUTH, no message.
+                    raise DeliveryError("the mail server offers no STARTTLS; nothing was sent (SMTP_SECURITY)")
+                smtp.starttls(context=context)
                 smtp.ehlo()
             if env.get("SMTP_USER"):
                 smtp.login(env["SMTP_USER"], env.get("SMTP_PASSWORD", ""))
@@ -118,12 +142,16 @@ LOCAL_SUFFIXES = (".txt", ".html", ".json")
 def write_local(folder: str, handoff_id: str, text: str, html: str, payload: dict) -> None:
     """Write the summary files; the same handoff always lands in the same files."""
     directory = Path(folder)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     contents = (text, html, json.dumps(payload, ensure_ascii=False, indent=2))
     for suffix, content in zip(LOCAL_SUFFIXES, contents):
         final = directory / f"{handoff_id}{suffix}"
         partial = directory / f".{handoff_id}{suffix}.partial"
-        partial.write_text(content, encoding="utf-8")
+        # 0600 whatever the umask: the files hold a patient's answers and contact details.
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.chmod(partial, 0o600)
         partial.replace(final)  # atomic: a reader never sees half a file
 
 

@@ -2,13 +2,21 @@
 
 A handoff and its outbox rows are written in one transaction: either the site will
 get the summary, or nothing was promised. The relay (prescreen.referral.relay) delivers.
+
+What a site sees names the screening by its reference (the screening id: random, and
+accepted by nothing as a credential), never by the conversation id, which is the
+patient's session. Erasure keeps, for each handoff, a "withdrawn" row with no
+personal data, and queues a withdrawal notice through every channel that delivered
+(or was delivering) the summary, with the relay's usual retries.
 """
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import json
+import os
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from prescreen.screening.conversation import Screening
 from prescreen.referral.delivery import channels_for, remove_local
@@ -27,6 +35,13 @@ from prescreen.storage import (
 )
 from prescreen.referral.summary import Consent, Contact, render_summary, summary_context
 from prescreen.screening.trials import Catalog
+
+
+WITHDRAWN = "withdrawn"
+
+
+class NotYourScreening(PermissionError):
+    """The screening does not belong to this conversation."""
 
 
 def patient_actor(conversation_id: str) -> str:
@@ -61,11 +76,19 @@ def save_screening(db: Database, catalog: Catalog, conversation_id: str, screeni
 def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screening_id: str, screening: Screening,
                    trial_id: str, contact: Contact, consent_version: str, consent_text: str,
                    env=None, now: datetime | None = None) -> str:
-    """Consent record, handoff with its rendered summary, and outbox rows: one transaction."""
+    """Consent record, handoff with its rendered summary, and outbox rows: one transaction.
+    Refused (NotYourScreening, audited) when the screening is not this conversation's."""
+    with db.transaction() as session:
+        owner = session.scalar(select(ScreeningRecord.conversation_id).where(ScreeningRecord.id == screening_id))
+    if owner is None or owner != conversation_id:
+        with db.transaction() as session:
+            db.audit(session, patient_actor(conversation_id), "access_denied", f"screening:{screening_id}",
+                     "handoff for a screening of another conversation", success=False)
+        raise NotYourScreening(screening_id)
     trial = catalog.trial(trial_id)
     site = trial.sites[0]
     result = evaluate_trial(trial, screening.values(), list(catalog.facts))
-    if result.verdict != "possibly_eligible":
+    if not result.may_fit:
         raise ValueError(f"{trial_id} does not fit this screening; no handoff")
     now = now or utcnow()
     consent = Consent(version=consent_version, text=consent_text, accepted_at=now, conversation_id=conversation_id)
@@ -74,8 +97,10 @@ def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screeni
                               consent, screening_id, now)
     html, text = render_summary(context)
     payload = {
+        "type": "handoff",
         "handoff_id": handoff_id,
         "screening_id": screening_id,
+        "screening_reference": screening_id,
         "created_at": now.isoformat(timespec="seconds"),
         "trial_id": trial.id,
         "site": {"id": site.id, "name": site.name, "city": site.city},
@@ -83,7 +108,7 @@ def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screeni
         "respondent": screening.respondent,
         "contact": contact.__dict__,
         "consent": {"version": consent_version, "accepted_at": consent.accepted_at.isoformat(timespec="seconds"),
-                    "conversation_id": conversation_id, "text": consent_text},
+                    "text": consent_text},
         "criteria": context["criteria"],
         "answers": [{"fact": f, "said": e.get("said", ""), "value": e.get("value")} for f, e in screening.answers.items()],
         "summary": {"text": text, "html": html},
@@ -110,27 +135,99 @@ def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screeni
     return handoff_id
 
 
-def erase_conversation(db: Database, conversation_id: str) -> int:
+def erase_conversation(db: Database, conversation_id: str, actor: str | None = None,
+                       now: datetime | None = None) -> int:
     """Delete every screening of a conversation and all under it: answers, results,
-    consents, contact details, handoffs, their pending deliveries and their files in the
-    local outbox. Returns how many screenings were erased; the audit log keeps that it
-    happened, not what was erased."""
+    contact details, notes, pending deliveries and their files in the local outbox.
+    Each handoff stays as a "withdrawn" row with no personal data, and every site that
+    received (or was being sent) a summary is sent a withdrawal notice. Returns how
+    many screenings were erased; the audit log keeps that it happened, not what was
+    erased. On SQLite the freed pages are overwritten and the WAL is checkpointed."""
+    actor = actor or patient_actor(conversation_id)
+    now = now or utcnow()
     with db.transaction() as session:
         ids = list(session.scalars(select(ScreeningRecord.id).where(ScreeningRecord.conversation_id == conversation_id)))
-        local_files = []
-        if ids:
-            handoffs = list(session.scalars(select(HandoffRecord.id).where(HandoffRecord.screening_id.in_(ids))))
-            if handoffs:
-                local_files = session.execute(select(OutboxRecord.target, OutboxRecord.handoff_id).where(
-                    OutboxRecord.handoff_id.in_(handoffs), OutboxRecord.channel == "local")).all()
-                session.execute(delete(OutboxRecord).where(OutboxRecord.handoff_id.in_(handoffs)))
-                session.execute(delete(HandoffNoteRecord).where(HandoffNoteRecord.handoff_id.in_(handoffs)))
-                session.execute(delete(HandoffRecord).where(HandoffRecord.id.in_(handoffs)))
-            session.execute(delete(ConsentRecord).where(ConsentRecord.screening_id.in_(ids)))
-            session.execute(delete(AnswerRecord).where(AnswerRecord.screening_id.in_(ids)))
-            session.execute(delete(TrialResultRecord).where(TrialResultRecord.screening_id.in_(ids)))
-            session.execute(delete(ScreeningRecord).where(ScreeningRecord.id.in_(ids)))
-        db.audit(session, patient_actor(conversation_id), "data_erased", f"screenings:{len(ids)}")
+        local_files = _erase_screenings(db, session, ids, actor, now)
+        db.audit(session, actor, "data_erased", f"screenings:{len(ids)}")
     for folder, handoff_id in local_files:
         remove_local(folder, handoff_id)
+    db.checkpoint()
     return len(ids)
+
+
+def conversation_of_screening(db: Database, screening_id: str) -> str | None:
+    with db.transaction() as session:
+        return session.scalar(select(ScreeningRecord.conversation_id).where(ScreeningRecord.id == screening_id))
+
+
+def _erase_screenings(db: Database, session, ids: list[str], actor: str, now: datetime) -> list[tuple[str, str]]:
+    """Erase these screenings in the caller's transaction; the local files to remove."""
+    if not ids:
+        return []
+    local_files: list[tuple[str, str]] = []
+    handoffs = list(session.scalars(select(HandoffRecord).where(HandoffRecord.screening_id.in_(ids))))
+    kept_screenings = set()
+    for handoff in handoffs:
+        if handoff.status == WITHDRAWN:
+            kept_screenings.add(handoff.screening_id)
+            continue
+        rows = list(session.scalars(select(OutboxRecord).where(OutboxRecord.handoff_id == handoff.id)))
+        informed = [r for r in rows if r.status in ("delivered", "sending")]
+        in_flight = any(r.status == "sending" for r in rows)
+        local_files += [(r.target, handoff.id) for r in rows if r.channel == "local"]
+        session.execute(delete(OutboxRecord).where(OutboxRecord.handoff_id == handoff.id))
+        session.execute(delete(HandoffNoteRecord).where(HandoffNoteRecord.handoff_id == handoff.id))
+        _withdrawn(handoff, now)
+        # A summary being sent now may still arrive: its notice waits until that send is over.
+        due = now + timedelta(seconds=lease_grace_seconds()) if in_flight else now
+        seen = set()
+        for row in informed:
+            if (row.channel, row.target) in seen:
+                continue
+            seen.add((row.channel, row.target))
+            session.add(OutboxRecord(handoff_id=handoff.id, channel=row.channel, target=row.target,
+                                     secret_setting=row.secret_setting, next_attempt_at=due,
+                                     idempotency_key=f"{handoff.id}-{row.channel}-withdrawn"))
+        if in_flight:
+            db.audit(session, actor, "withdrawn_during_send", f"handoff:{handoff.id}", "a notice follows",
+                     success=False)
+        db.audit(session, actor, "handoff_withdrawn", f"handoff:{handoff.id}",
+                 f"notice to {len(seen)} channel(s)" if seen else "not delivered yet: no notice needed")
+        kept_screenings.add(handoff.screening_id)
+    session.execute(update(ConsentRecord).where(ConsentRecord.screening_id.in_(ids)).values(conversation_id=""))
+    session.execute(delete(AnswerRecord).where(AnswerRecord.screening_id.in_(ids)))
+    session.execute(delete(TrialResultRecord).where(TrialResultRecord.screening_id.in_(ids)))
+    gone = [i for i in ids if i not in kept_screenings]
+    if gone:
+        session.execute(delete(ConsentRecord).where(ConsentRecord.screening_id.in_(gone)))
+        session.execute(delete(ScreeningRecord).where(ScreeningRecord.id.in_(gone)))
+    if kept_screenings:  # the reference stays, for the withdrawn rows; nothing else does
+        session.execute(update(ScreeningRecord).where(ScreeningRecord.id.in_(sorted(kept_screenings)))
+                        .values(conversation_id="", respondent=None))
+    return local_files
+
+
+def lease_grace_seconds() -> float:
+    """How long a send in progress may take: the relay's lease (RELAY_LEASE_SECONDS)."""
+    return float(os.environ.get("RELAY_LEASE_SECONDS", "60"))
+
+
+def withdrawal_notice(handoff: HandoffRecord, now: datetime) -> tuple[dict, str, str]:
+    """(payload, text, html) telling a site that the patient withdrew: no personal data."""
+    payload = {"type": "withdrawal", "handoff_id": handoff.id, "screening_reference": handoff.screening_id,
+               "trial_id": handoff.trial_id, "site": {"id": handoff.site_id, "name": handoff.site_name},
+               "withdrawn_at": now.isoformat(timespec="seconds")}
+    text = (f"WITHDRAWAL\nThe patient of pre-screening {handoff.screening_id} ({handoff.trial_id}, "
+            f"{handoff.site_name}) withdrew on {now:%Y-%m-%d %H:%M} UTC and asked for their data to be erased.\n"
+            "Please delete the summary you received and any copy of it, and do not contact the patient.\n")
+    html = "<!doctype html><meta charset=utf-8><title>Withdrawal</title><pre>" + (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")) + "</pre>"
+    return payload, text, html
+
+
+def _withdrawn(handoff: HandoffRecord, now: datetime) -> None:
+    payload, text, html = withdrawal_notice(handoff, now)
+    handoff.status = WITHDRAWN
+    handoff.contact_name, handoff.contact_phone, handoff.contact_email = "withdrawn", None, None
+    handoff.preferred_time = handoff.language = None
+    handoff.summary_text, handoff.summary_html, handoff.payload = text, html, json.loads(json.dumps(payload))

@@ -66,7 +66,9 @@ class Relay:
             handoff = row.handoff
             channel, target, key, secret_setting = row.channel, row.target, row.idempotency_key, row.secret_setting
             text, html, payload = handoff.summary_text, handoff.summary_html, handoff.payload
-            subject = f"Pre-screening: a patient for {handoff.trial_id} ({handoff.site_name})"
+            subject = (f"Pre-screening: a patient withdrew ({handoff.trial_id}, {handoff.site_name})"
+                       if handoff.status == "withdrawn" else
+                       f"Pre-screening: a patient for {handoff.trial_id} ({handoff.site_name})")
             handoff_id = handoff.id
         try:
             if channel == "webhook":
@@ -79,13 +81,20 @@ class Relay:
             else:
                 write_local(target, handoff_id, text, html, payload)
         except (DeliveryError, OSError) as error:
-            self._failed(row_id, str(error))
+            self._failed(row_id, str(error), key)
             return 0
         with self.db.transaction() as session:
             row = session.get(OutboxRecord, row_id)
+            if row is not None and row.idempotency_key != key:
+                row = None  # the id was reused (SQLite) by a new row: ours was erased
             if row is None:  # the patient withdrew while it was being sent: take back what is ours
                 if channel == "local":
                     remove_local(target, handoff_id)
+                # The erasure queued a withdrawal notice for this channel; it follows.
+                self.db.audit(session, "relay", "sent_during_withdrawal", f"handoff:{handoff_id}", channel,
+                              success=False)
+                log.warning("handoff %s was sent by %s while the patient withdrew; a notice follows",
+                            handoff_id, channel)
                 return 0
             row.status, row.delivered_at, row.claimed_until, row.last_error = "delivered", self.clock(), None, None
             row.attempts += 1
@@ -93,10 +102,10 @@ class Relay:
         log.info("delivered handoff %s by %s", handoff_id, channel)
         return 1
 
-    def _failed(self, row_id: int, error: str) -> None:
+    def _failed(self, row_id: int, error: str, key: str | None = None) -> None:
         with self.db.transaction() as session:
             row = session.get(OutboxRecord, row_id)
-            if row is None:  # erased meanwhile: nothing left to retry
+            if row is None or (key is not None and row.idempotency_key != key):  # erased meanwhile: nothing to retry
                 return
             row.attempts += 1
             row.last_error = error
@@ -147,6 +156,7 @@ def from_env(db: Database, env: Mapping[str, str] | None = None) -> tuple[Relay,
 
 
 def main() -> int:
+    os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db = Database()
     db.create_schema()

@@ -2,7 +2,11 @@
 
 Passwords are kept only as scrypt hashes (hashlib, RFC 7914); session cookies and API
 tokens are random, and only their SHA-256 is stored, so a copy of the database opens
-nothing. Command line: `python -m prescreen.staff.accounts --help`.
+nothing. Sessions end after an idle time and, whatever the activity, MAX_SESSION_AGE
+(8 hours) after sign-in. Failed sign-ins slow down the address they come from
+(LoginThrottle: growing delays), never lock an account: anyone could lock anyone's.
+Every refused session or API token is audited. Command line:
+`python -m prescreen.staff.accounts --help`.
 """
 from __future__ import annotations
 
@@ -14,16 +18,17 @@ import hmac
 import os
 import secrets
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from prescreen.storage import (
     AccountRecord,
     AccountSiteRecord,
     ApiTokenRecord,
-    AuditRecord,
     Database,
     StaffSessionRecord,
     utcnow,
@@ -31,8 +36,7 @@ from prescreen.storage import (
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
 MIN_PASSWORD_LENGTH = 12
-MAX_FAILED_LOGINS = 5  # within LOCKOUT: further attempts are refused, even with the right password
-LOCKOUT = timedelta(minutes=15)
+MAX_SESSION_AGE = timedelta(hours=8)  # a session ends this long after sign-in, however active
 # Checked against when the username is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = None
 
@@ -119,16 +123,64 @@ def set_active(db: Database, username: str, active: bool) -> None:
         db.audit(session, "admin", "account_enabled" if active else "account_disabled", f"account:{account.username}")
 
 
-def authenticate(db: Database, username: str, password: str, now: datetime | None = None) -> StaffUser | None:
-    """The account for a right username and password; None otherwise. Every try is audited,
-    and after MAX_FAILED_LOGINS failures in LOCKOUT the account is refused for a while."""
+class LoginThrottle:
+    """Growing delays per client address after failed sign-ins (in the web process's memory).
+
+    The first FREE_FAILURES failures cost nothing; each further one doubles the wait
+    before that address may try again (BASE_SECONDS, 2x, 4x ... up to MAX_SECONDS).
+    A success clears the address; an address quiet for FORGET_AFTER is forgotten.
+    """
+
+    FREE_FAILURES = 3
+    BASE_SECONDS = 2.0
+    MAX_SECONDS = 300.0
+    FORGET_AFTER = 3600.0
+    MAX_ADDRESSES = 10_000
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._state: dict[str, tuple[int, float, float]] = {}  # address -> (failures, next allowed, last failure)
+        self._lock = threading.Lock()
+
+    def wait_for(self, address: str) -> float:
+        """Seconds this address must still wait before it may try; 0 when it may."""
+        with self._lock:
+            state = self._state.get(address)
+            if state is None:
+                return 0.0
+            now = self.clock()
+            if now - state[2] > self.FORGET_AFTER:
+                del self._state[address]
+                return 0.0
+            return max(0.0, state[1] - now)
+
+    def failed(self, address: str) -> float:
+        """Count a failure; the delay it sets."""
+        with self._lock:
+            now = self.clock()
+            failures = self._state.get(address, (0, 0.0, now))[0] + 1
+            delay = 0.0
+            if failures > self.FREE_FAILURES:
+                delay = min(self.BASE_SECONDS * 2 ** (failures - self.FREE_FAILURES - 1), self.MAX_SECONDS)
+            self._state.pop(address, None)
+            self._state[address] = (failures, now + delay, now)
+            while len(self._state) > self.MAX_ADDRESSES:
+                self._state.pop(next(iter(self._state)))
+            return delay
+
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            self._state.pop(address, None)
+
+
+def authenticate(db: Database, username: str, password: str, now: datetime | None = None,
+                 address: str | None = None) -> StaffUser | None:
+    """The account for a right username and password; None otherwise. Every try is audited
+    (with the client address); throttling is per address (LoginThrottle), never per account."""
     global _DUMMY_HASH
-    now = now or utcnow()
     username = (username or "").strip().lower()[:64]
     record = f"account:{username}"
     with db.transaction() as session:
-        failures = session.scalar(select(func.count()).select_from(AuditRecord).where(
-            AuditRecord.record == record, AuditRecord.action == "login_failed", AuditRecord.at > now - LOCKOUT))
         account = session.scalar(select(AccountRecord).where(AccountRecord.username == username))
         if account is None:
             _DUMMY_HASH = _DUMMY_HASH or hash_password("not a password")
@@ -136,10 +188,8 @@ def authenticate(db: Database, username: str, password: str, now: datetime | Non
             ok = False
         else:
             ok = verify_password(password or "", account.password_hash) and account.active
-        if failures >= MAX_FAILED_LOGINS:
-            db.audit(session, record, "login_refused", record, "too many failed attempts", success=False)
-            return None
-        db.audit(session, record, "login" if ok else "login_failed", record, success=ok)
+        db.audit(session, record, "login" if ok else "login_failed", record,
+                 f"from {address[:64]}" if address else None, success=ok)
         return _user(account) if ok else None
 
 
@@ -151,19 +201,25 @@ def start_session(db: Database, user: StaffUser) -> tuple[str, StaffUser]:
     return token, StaffUser(user.id, user.username, user.full_name, user.sites, csrf)
 
 
-def session_user(db: Database, token: str | None, idle: timedelta, now: datetime | None = None) -> StaffUser | None:
-    """The signed-in user for a cookie, or None. A session idle longer than `idle` ends."""
+def session_user(db: Database, token: str | None, idle: timedelta, now: datetime | None = None,
+                 max_age: timedelta = MAX_SESSION_AGE) -> StaffUser | None:
+    """The signed-in user for a cookie, or None. A session idle longer than `idle`, or
+    older than `max_age` however active, ends. An unknown cookie is audited."""
     if not token:
         return None
     now = now or utcnow()
     with db.transaction() as session:
         record = session.get(StaffSessionRecord, token_hash(token))
         if record is None:
+            db.audit(session, "unknown", "session_refused", "session", "unknown or ended session cookie",
+                     success=False)
             return None
         account = session.get(AccountRecord, record.account_id)
-        if now - record.last_seen_at > idle or account is None or not account.active:
+        too_old = now - record.created_at > max_age
+        if now - record.last_seen_at > idle or too_old or account is None or not account.active:
             session.delete(record)
-            db.audit(session, f"staff:{account.username if account else '?'}", "session_expired", "session")
+            db.audit(session, f"staff:{account.username if account else '?'}", "session_expired", "session",
+                     "8-hour limit" if too_old else None)
             return None
         record.last_seen_at = now
         user = _user(account)
@@ -191,11 +247,12 @@ def create_api_token(db: Database, site_id: str, label: str, known_sites: set[st
 
 def api_site(db: Database, token: str | None) -> tuple[str, str] | None:
     """(site id, label) for a valid API token; None otherwise."""
-    if not token:
-        return None
     with db.transaction() as session:
-        record = session.get(ApiTokenRecord, token_hash(token))
+        record = session.get(ApiTokenRecord, token_hash(token)) if token else None
         if record is None or record.revoked_at is not None:
+            why = "no token" if not token else ("unknown token" if record is None else f"revoked token ({record.label})")
+            db.audit(session, "api:unknown" if record is None else f"api:{record.site_id}:{record.label}",
+                     "api_token_refused", f"site:{record.site_id}" if record else "api", why, success=False)
             return None
         return record.site_id, record.label
 
@@ -262,6 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     revoke = commands.add_parser("revoke-token", help="revoke a site's tokens with this label")
     revoke.add_argument("site")
     revoke.add_argument("--label", required=True)
+    erase = commands.add_parser("erase-screening", help="erase a patient's data by the screening reference a site "
+                                "has (the patient asked the site); sites are told, and it is audited")
+    erase.add_argument("reference", help="the screening reference from the summary or staff page")
+    erase.add_argument("--by", required=True, help="the username of the staff member or admin who was asked")
+    erase.add_argument("--reason", default="", help="a short note, e.g. 'patient phoned the site'")
     commands.add_parser("sites", help="list the site ids")
     args = parser.parse_args(argv)
 
@@ -287,6 +349,15 @@ def main(argv: list[str] | None = None) -> int:
             print(create_api_token(db, args.site, args.label, set(sites)))
         elif args.command == "revoke-token":
             print(f"Revoked {revoke_api_tokens(db, args.site, args.label)} token(s).")
+        elif args.command == "erase-screening":
+            from prescreen.staff.retention import NoSuchScreening, erase_screening
+            from prescreen.storage import TrackerEvents
+
+            try:
+                erase_screening(db, args.reference, args.by.strip().lower(), TrackerEvents(), args.reason)
+            except NoSuchScreening:
+                raise AccountError(f"no screening {args.reference!r}") from None
+            print("Erased. Sites that received a summary will be sent a withdrawal notice.")
     except AccountError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

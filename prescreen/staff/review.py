@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
@@ -31,6 +32,7 @@ STATUSES = {
     "enrolled": "Enrolled",
     "not_enrolled": "Not enrolled",
     "could_not_reach": "Could not reach",
+    "withdrawn": "Withdrawn by the patient",  # set only by an erasure: the row keeps nothing personal
 }
 NEXT_STATUSES = {
     "new": ("contacted", "could_not_reach", "not_enrolled"),
@@ -39,6 +41,7 @@ NEXT_STATUSES = {
     "could_not_reach": ("contacted", "not_enrolled"),
     "enrolled": (),
     "not_enrolled": (),
+    "withdrawn": (),
 }
 MAX_NOTE_LENGTH = 2000
 CSV_COLUMNS = ["handoff_id", "created_at", "trial_id", "site", "status", "name", "phone", "email",
@@ -142,6 +145,8 @@ def change_status(db: Database, actor: str, sites: frozenset[str], handoff_id: s
     with db.transaction() as session:
         handoff = _visible(db, session, actor, sites, handoff_id)
         old = handoff.status
+        if old == "withdrawn":
+            raise ReviewError("the patient withdrew: nothing more is recorded about them")
         new = status or old
         if new != old and new not in NEXT_STATUSES.get(old, ()):
             raise ReviewError(f"a handoff that is '{STATUSES[old]}' cannot become '{STATUSES.get(new, new)}'")
@@ -177,9 +182,13 @@ def export_csv(db: Database, actor: str, sites: frozenset[str], filters: Filters
 
 
 def neutralise_cell(value) -> str:
-    """Text a spreadsheet shows as text: a leading = + - @ tab or CR gets a ' before it."""
+    """Text a spreadsheet shows as text: a leading = + - @ tab or CR gets a ' before it,
+    and control and format characters (Unicode Cc/Cf: terminal escapes, bidirectional
+    overrides that reorder what is shown) become U+FFFD."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    if text.startswith(_FORMULA_STARTS):
+        text = "'" + text
+    return "".join("\ufffd" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
 
 
 def handoffs_json(db: Database, actor: str, site_id: str, filters: Filters) -> list[dict]:
@@ -195,8 +204,9 @@ def screening_json(db: Database, actor: str, site_id: str, screening_id: str) ->
         handoffs = [] if screening is None else list(session.scalars(select(HandoffRecord).where(
             HandoffRecord.screening_id == screening_id, HandoffRecord.site_id == site_id)))
         if not handoffs:
-            db.audit(session, actor, "access_denied", f"screening:{screening_id}", "not found for this site",
-                     success=False)
+            # In its own transaction: this one is rolled back by the exception.
+            db.audit_alone(actor, "access_denied", f"screening:{screening_id[:64]}",
+                           "another site's screening" if screening is not None else "no such screening")
             raise NotFound(screening_id)
         trials = {h.trial_id for h in handoffs}
         results = session.scalars(select(TrialResultRecord).where(
