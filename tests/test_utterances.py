@@ -31,6 +31,17 @@ def test_the_suite_is_large_and_varied_enough():
     assert not twice, f"written twice in the same context: {twice}"
 
 
+def test_the_chinese_file_loads_and_is_marked_as_not_yet_judged():
+    from utterance_suite import SUITE_DIR
+    import yaml
+
+    path = SUITE_DIR / "zh.yml"
+    if not path.exists():
+        pytest.skip("no Chinese utterances yet")
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["judged"] is False
+    assert len(load_suite("zh")) >= 200
+
+
 # --- the judge itself, on states written by hand (no servers) ----------------------------------------------
 
 def screening_state(asking, answers=None, group=None, pending=None, stage="screening", events=40):

@@ -26,7 +26,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SUITE_DIR = ROOT / "tests" / "utterances"
 CRISIS_NUMBER = "12356"
-MEDICAL_WORDS = re.compile(r"\b(doctor|study team|care team|nurse|physician|rheumatologist)\b", re.I)
+MEDICAL_WORDS = re.compile(r"\b(doctor|study team|care team|nurse|physician|rheumatologist)\b|医生|大夫|研究团队|研究人员",
+                           re.I)
 OUTCOMES = {"not_sure", "clarify", "unsure", "no_answer", "why", "go_back", "start_over", "stop", "erase_asked",
             "medical", "crisis", "agree", "decline", "keep"}
 # What the navigating patient taps (or types, where there is no button) at each question.
@@ -294,12 +295,20 @@ class Judge:
             return [at["after"]] + before.asking
         return []
 
-    def why_text(self, at: dict) -> str | None:
-        if "group" in at:
-            return self.groups[at["group"]]["why"]
-        if "fact" in at:
-            return self.facts[at["fact"]]["why"] if at["fact"] in self.facts else None
-        return None
+    def _texts(self, at: dict, prefix: str) -> list[str]:
+        """Every version of a field of the fact or group on screen (`why`, `why_zh`, or `why: {en:, zh:}`)."""
+        entry = self.groups.get(at.get("group")) or self.facts.get(at.get("fact")) or {}
+        found = []
+        for key, value in entry.items():
+            if key == prefix or key.startswith(prefix + "_"):
+                found += list(value.values()) if isinstance(value, dict) else [value]
+        return [t for t in found if isinstance(t, str) and t]
+
+    def question_texts(self, at: dict) -> list[str]:
+        return self._texts(at, "question")
+
+    def why_texts(self, at: dict) -> list[str]:
+        return self._texts(at, "why")
 
     def judge(self, case: Case, before: State, after: State, trail: list[tuple], reply: list[dict],
               question: str) -> Result:
@@ -313,7 +322,9 @@ class Judge:
         facts = self.on_screen(at, before)
         erased = after.events == 0 or after.events < before.events
         text = " ".join(m.get("text", "") for m in reply)
-        said = text.replace(question, " ") if question else text
+        said = text
+        for asked in [question, *self.question_texts(at)]:  # what the reply says besides the question again
+            said = said.replace(asked, " ") if asked else said
         observed = describe(after, facts)
         new = {f: after.understood(f) for f in facts if before.understood(f) is None}
         stored_true = [f for f, v in new.items() if v is True]
@@ -321,12 +332,18 @@ class Judge:
         nothing_new = all(v is None for v in new.values())
         contact = "step" in at
 
+        def deflected() -> bool:  # a crisis or "ask your doctor" reply to something that was neither
+            return CRISIS_NUMBER in text or bool(MEDICAL_WORDS.search(said))
+
         def keep() -> bool:  # same question or step on screen, nothing recorded, nothing erased
             if contact:
                 return (not erased and after.screen() == before.screen()
                         and after.referral.get("consented") == before.referral.get("consented")
                         and after.referral.get("contact") == before.referral.get("contact"))
             return still_on and nothing_new and not after.screening.get("pending")
+
+        def asked_again() -> bool:  # keep, with a reply that is about the question (clarify, no_answer)
+            return keep() and (contact or not deflected())
 
         def not_sure() -> bool:  # "not sure" recorded (for a checklist: at least one item, none as yes)
             values = [v for v in new.values() if v is not None]
@@ -336,8 +353,16 @@ class Judge:
 
         checks: list[bool] = []
         negation_expected = False
-        spec = expect if isinstance(expect, dict) else (
+        spec = dict(expect) if isinstance(expect, dict) else (
             {expect: True} if isinstance(expect, str) and expect in OUTCOMES else {"value": expect})
+        if "numbers" in spec:  # typed places in the list on screen; a place not on it needs a question back
+            places = spec.pop("numbers")
+            spec = ({**spec, "items": [facts[n - 1] for n in places]} if all(0 < n <= len(facts) for n in places)
+                    else {"clarify": True})
+        if spec.get("items") and not set(spec["items"]) & set(facts):  # every named item is off the list
+            spec = {**{k: v for k, v in spec.items() if k != "items"}, "none_of": []}
+        elif spec.get("items"):
+            spec = {**spec, "items": [f for f in spec["items"] if f in facts]}
         for key, want in spec.items():
             if key == "value":
                 fact = facts[0]
@@ -346,7 +371,7 @@ class Judge:
             elif key == "items":
                 group = set(facts)
                 values = {f: new.get(f) for f in group}
-                named_ok = all(values[f] is True for f in want)
+                named_ok = all(values.get(f) is True for f in want)  # a named item not listed is a miss
                 others_ok = all(values[f] in (False, None) for f in group - set(want))
                 recorded = bool(want) or all(values[f] is False for f in group)
                 checks.append(named_ok and others_ok and recorded and not erased)
@@ -354,7 +379,7 @@ class Judge:
             elif key == "none_of":
                 values = {f: new.get(f) for f in facts}
                 no_yes = all(v is not True for v in values.values())
-                named = all(values[f] is False for f in want) or still_on or after.screen() == before.screen()
+                named = all(values.get(f) is False for f in want) or (still_on and not deflected())
                 checks.append(no_yes and named and not erased and after.stage == "screening")
                 negation_expected = True
             elif key == "days":
@@ -371,14 +396,15 @@ class Judge:
                 checks.append(ok and not erased)
                 negation_expected = True
             elif key in ("not_sure", "unsure"):  # unsure: "not sure" recorded, or asked again
-                checks.append((not_sure() and not erased) or (key == "unsure" and keep()))
+                checks.append((not_sure() and not erased) or (key == "unsure" and asked_again()))
                 negation_expected = True
             elif key in ("clarify", "no_answer", "keep"):
-                checks.append(keep())
+                checks.append(asked_again())
                 negation_expected |= key == "clarify"
             elif key == "why":
-                why = self.why_text(at)
-                checks.append(keep() and (why is None or why in text))
+                whys = self.why_texts(at)
+                checks.append(keep() and (not whys or any(" ".join(w.split()) in " ".join(text.split())
+                                                          for w in whys)))
             elif key == "go_back":
                 previous = trail[-2] if len(trail) >= 2 else None
                 checks.append(not erased and previous is not None and after.screen() == previous)
