@@ -36,7 +36,7 @@ def continue_screening(tracker: Tracker, screening: Screening, replies: List[Mes
     question = CONVERSATION.ask(screening)
     if question is not None:
         return [*replies, question], screening_events(tracker, screening, SCREENING)
-    replies = [*replies, *CONVERSATION.results(screening)]
+    replies = [*replies, *CONVERSATION.results(screening, date.today())]
     screening_id = save_screening(database(), CATALOG, tracker.sender_id, screening)
     referral = start_referral(CATALOG, screening, screening_id)
     offer = REFERRAL.ask(referral, screening.respondent)

@@ -377,8 +377,8 @@ class Conversation:
 
     # ---- results ----------------------------------------------------------------
 
-    def results(self, screening: Screening) -> list[Message]:
-        return results_messages(self.catalog, screening.values())
+    def results(self, screening: Screening, today: date | None = None) -> list[Message]:
+        return results_messages(self.catalog, screening.values(), today)
 
 
 def _parse_respondent(text: str) -> str:

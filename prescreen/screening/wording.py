@@ -180,3 +180,77 @@ TECHNICAL_PROBLEM = (
     "Sorry, we have a technical problem. Please try again in a moment. "
     "If it keeps happening, please try again later."
 )
+
+# ---- understanding typed replies (prescreen/screening/answers.py, conversation.py) ----
+YES_NO_HINT = 'Please answer "yes", "no" or "I\'m not sure". You can also tap a button.'
+MIXED_REPLY = 'Sorry, I\'m not sure I understood. Is the answer "yes" or "no"? If you are not sure, that\'s fine too.'
+CHECKLIST_HINT = ('Please tap the ones that apply and then "Done", type their numbers (for example "1 and 3"), '
+                  'or say "none of these".')
+MIXED_CHECKLIST = 'Sorry, I\'m not sure I understood. Which of these apply? Type their numbers, or say "none of these".'
+YES_THATS_RIGHT = "Yes, that's right"
+NO_I_MEANT_NO = "No, I meant no"
+NO_I_MEANT_YES = "No, I meant yes"
+NO_LET_ME_CHANGE = "No, let me change it"
+LETS_TRY_AGAIN = "OK, let's try that question again."
+YES_OR_NO_TO_READ_BACK = 'Please tap "Yes, that\'s right" or "No", or type your answer again.'
+DONE_BUTTON = "Done"
+CONTINUE_BUTTON = "Continue when you are ready"
+CONTINUE_WHEN_READY = "Take your time. When you are ready, tap the button to continue."
+
+
+def read_back(said: str) -> str:
+    """Before a typed answer alone rules a study out: one short question."""
+    return f"Just to check: {said}. Is that right?"
+
+
+def said_yes_no(label: str, value: bool) -> str:
+    return f'you said {"yes" if value else "no"} to "{label}"'
+
+
+def changed_last_answer(label: str, value: bool) -> str:
+    return f'OK, I changed your last answer: "{label}" is now {"yes" if value else "no"}.'
+
+
+def chosen_so_far(labels: str) -> str:
+    return f'Chosen so far: {labels}. Tap more, or tap "{DONE_BUTTON}" when you have finished.'
+
+
+def days_ago(value) -> str:
+    """A stored day range in words: "about 2 years ago", "more than 5 years ago"."""
+    if value.high == float("inf"):
+        return f"more than {days(int(value.low))} ago" if value.low else "at any time"
+    if value.low == value.high:
+        return "today" if value.low == 0 else f"{days(int(value.low))} ago"
+    if value.low == 0:
+        return f"in the last {days(int(value.high))}"
+    return f"between {days(int(value.low))} and {days(int(value.high))} ago"
+
+# ---- the contact steps (prescreen/referral/conversation.py) ----
+OFFER_DECLINED = "OK. Nothing about you is sent to that study team."
+CONSENT_DECLINED = "OK, you did not agree, so nothing is sent and I won't ask for your details."
+OFFER_NOT_SURE = ("That's fine. Saying yes only lets the study team call you to explain more. You can still say no then. "
+                  'Would you like them to contact you? Please answer "yes" or "no".')
+CONSENT_NOT_SURE = ('That\'s fine. Nothing is sent unless you agree. If you agree, tap "Yes, I agree". '
+                    'If not, tap "No".')
+OFFER_YES_OR_NO = 'Please answer "yes" or "no".'
+GOING_BACK_OFFER = "OK, let's go back to the study before."
+CONFIRM_STOP = "Do you want to stop here? Nothing more will be asked."
+YES_STOP = "Yes, stop"
+NO_GO_ON = "No, go on"
+GOING_ON = "OK, let's go on."
+NO_SPECIAL_CHARACTERS = "Please type it with letters, digits and spaces only, without special characters."
+
+
+def about_the_study(summary: str) -> str:
+    """A question at the offer or consent: a brief answer, then the same question again."""
+    return (f"{summary} The study team can answer your questions when they contact you. I can't give medical advice. "
+            "Saying yes here does not sign you up for anything.")
+
+# ---- erasure, asked first ----
+ERASE_QUESTION = ("Do you want me to erase everything from this chat? That means your answers, any contact details, "
+                  "anything not yet sent to a study team, and this conversation. This cannot be undone.")
+YES_ERASE = "Yes, erase everything"
+NO_KEEP = "No, keep my answers"
+NOTHING_ERASED = "OK, nothing was erased."
+STARTING_OVER_AFTER_CONSENT = ("OK, let's start again from the beginning. What you already agreed to send will still "
+                               'go to that study team. To withdraw it, type "delete my data".')
