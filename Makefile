@@ -13,6 +13,7 @@ MODEL := models/current.tar.gz
 TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 
 WEBCHAT := web/static/vendor/rasa-webchat-1.0.1.js
+AXE := tests/vendor/axe-4.10.2.min.js
 
 .PHONY: run test check-trials venv train
 
@@ -21,7 +22,7 @@ run: check-trials $(MODEL) $(WEBCHAT)
 	scripts/run-assistant
 
 ## test: every test: trial checks, pytest, Rasa data validation, conversation stories
-test: check-trials $(MODEL) $(WEBCHAT)
+test: check-trials $(MODEL) $(WEBCHAT) $(AXE)
 	scripts/install-system-packages
 	$(PY) -m pytest
 	$(RASA) data validate --fail-on-warnings --quiet
@@ -43,6 +44,10 @@ train: $(MODEL)
 # The chat widget for the patient page: one file from npm, checked against a pinned hash.
 $(WEBCHAT):
 	scripts/fetch-webchat
+
+# Accessibility checks for the browser tests: axe-core from npm, checked against a pinned hash.
+$(AXE):
+	scripts/fetch-axe
 
 # Retrained only when the NLU data, rules or config change. Trials are not training data.
 $(MODEL): $(VENV)/.installed $(TRAINING_DATA)

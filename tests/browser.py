@@ -47,3 +47,22 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+AXE = ROOT / "tests" / "vendor" / "axe-4.10.2.min.js"
+
+
+def axe_violations(page, name: str, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core on the page as it is now; save the full result in test-artifacts/axe-<name>.json and
+    return the violations of the given impacts (id, impact, help, and where)."""
+    import json
+
+    if not AXE.exists():
+        raise RuntimeError(f"{AXE} is missing: run scripts/fetch-axe (make test does)")
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"axe-{name}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "where": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"] if v["impact"] in impacts]
