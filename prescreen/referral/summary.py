@@ -36,6 +36,7 @@ class Contact:
     email: str | None = None
     preferred_time: str | None = None
     language: str | None = None
+    medicines: str | None = None  # what the patient typed about their current medicines: for the site, never for rules
 
 
 @dataclass(frozen=True)
