@@ -57,8 +57,8 @@ def test_socketio_metadata_is_capped_and_big_packets_are_refused(limited):
     assert texts(chat.ask("/greet", metadata={"language": "zh"}))
     assert texts(chat.ask("me", metadata={"blob": "m" * 10_000, "marker": "metadata-marker-1"}))
     events = stored_user_events(limited, chat.conversation_id)
-    assert events[0]["metadata"] == {"language": "zh"}  # small metadata is kept
-    assert events[-1]["metadata"] == {} and "metadata-marker-1" not in str(events)  # a big one is dropped
+    assert events[0]["metadata"]["language"] == "zh"  # small metadata is kept (Rasa adds its model's ids)
+    assert "blob" not in events[-1]["metadata"] and "metadata-marker-1" not in str(events)  # a big one is dropped
     # 200 KB in one message: engine.io refuses the packet; nothing is stored, and the server goes on.
     try:
         chat.client.emit("user_uttered", {"message": "x", "session_id": chat.session,
@@ -78,15 +78,22 @@ def test_socketio_metadata_is_capped_and_big_packets_are_refused(limited):
 
 
 def test_socketio_messages_are_limited_per_conversation_and_per_address(limited):
-    # The test above sent 3 messages from this address.
     first = SocketChat(limited)
     replies = [texts(first.ask(text, quiet=0.6)) for text in ["/greet", "me", "lupus", "yes", "34", "female"]]
     assert all(SLOW_DOWN not in r for r in replies[:PER_CONVERSATION]) and replies[-1] == SLOW_DOWN
-    second = SocketChat(limited)  # a new conversation from the same address: the address's limit is near
-    said = [texts(second.ask(text, quiet=0.6)) for text in ["/greet", "me", "lupus", "yes"]]
-    assert SLOW_DOWN not in said[0] and said[-1] == SLOW_DOWN
     first.close()
-    second.close()
+    # New conversations from the same address, each well under its own limit: the address's
+    # limit stops them after PER_ADDRESS messages in the minute (some were sent by the test above).
+    sent, slowed = len(replies), None
+    while sent <= PER_ADDRESS + 3 and slowed is None:
+        chat = SocketChat(limited)
+        for text in ["/greet", "me"]:
+            sent += 1
+            if texts(chat.ask(text, quiet=0.6)) == SLOW_DOWN:
+                slowed = sent
+                break
+        chat.close()
+    assert slowed is not None and slowed <= PER_ADDRESS + 1
 
 
 def test_rest_messages_are_limited_per_conversation_and_per_address(limited):
