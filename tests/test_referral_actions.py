@@ -55,27 +55,28 @@ def test_results_store_the_screening_and_offer_the_first_study(adult):
     assert slots["stage"] == "contact"
     [record] = stored(ScreeningRecord, conversation_id="actions-1")
     assert slots["referral"]["screening_id"] == record.id and slots["referral"]["contact"] == {}
-    assert "contact you?" in messages[-1]["text"]
-    assert [b["payload"] for b in messages[-1]["buttons"]] == ["/affirm", "/deny"]
+    assert "may contact you?" in messages[-1]["text"]
+    assert messages[-1]["buttons"][0]["payload"].startswith('/inform{"choice": "offer:')
+    assert messages[-1]["buttons"][-1]["payload"] == '/inform{"choice": "none"}'
 
 
 def test_consent_and_details_store_one_handoff_with_its_consent_record(adult):
     slots, _ = show_results("actions-2", adult)
-    for text in ["yes", "yes", "Li Wei", "13800138000", "skip", "evening"]:
+    for text in ["1", "yes", "Li Wei", "13800138000", "skip", "evening", "English"]:
         _, slots = reply("actions-2", slots, text)
         assert slots["stage"] == "contact"  # the steps go on
         assert stored(HandoffRecord, contact_name="Li Wei") == []  # nothing stored before the last detail
-    said, slots = reply("actions-2", slots, "English")
+    said, slots = reply("actions-2", slots, "hydroxychloroquine")
     [handoff] = stored(HandoffRecord, screening_id=slots["referral"]["screening_id"])
     assert (handoff.contact_phone, handoff.contact_email, handoff.language) == ("13800138000", None, "English")
     [consent] = stored(ConsentRecord, conversation_id="actions-2")
-    assert consent.version == "1" and "delete my data" in consent.text and consent.accepted_at is not None
+    assert consent.version == "2" and "delete my data" in consent.text and consent.accepted_at is not None
     assert "will be sent to the study team" in said[0]
 
 
 def test_withdraw_words_during_the_contact_steps_erase_everything(adult):
     slots, _ = show_results("actions-3", adult)
-    for text in ["yes", "yes", "Li Wei", "13800138000", "skip", "evening", "English"]:
+    for text in ["1", "yes", "Li Wei", "13800138000", "skip", "evening", "English", "skip"]:
         _, slots = reply("actions-3", slots, text)
     said, slots = reply("actions-3", slots, "please delete my data", intent="withdraw")
     assert said == [wording.ERASE_QUESTION] and slots["stage"] == "erase" and slots["erase_from"] == "contact"
@@ -89,7 +90,7 @@ def test_withdraw_words_during_the_contact_steps_erase_everything(adult):
 
 def test_a_name_taken_for_withdraw_by_nlu_is_still_a_name(adult):
     slots, _ = show_results("actions-4", adult)
-    for text in ["yes", "yes"]:
+    for text in ["1", "yes"]:
         _, slots = reply("actions-4", slots, text)
     _, slots = reply("actions-4", slots, "Ren Ying", intent="withdraw")
     assert slots["referral"]["contact"]["name"] == "Ren Ying" and "erase_conversation" not in slots

@@ -13,7 +13,8 @@ from test_rest_channel import screen
 
 WEBHOOK_TRIAL = "NCT06421701"
 EMAIL_TRIAL = "cd19-bcma-car-t-sle-wuhan"
-DETAILS = ["yes", "yes", "Li Wei", "138 0013 8000", "li@example.org", "morning", "Mandarin"]
+# The first study listed (Wuhan's), its consent, the contact details, and no medicines given.
+DETAILS = ["1", "yes", "Li Wei", "138 0013 8000", "li@example.org", "morning", "Mandarin", "skip"]
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +65,14 @@ def test_consent_for_every_study_delivers_each_summary_once(assistant, receivers
     webhook, mail = receivers
     sender = "rest-consent-1"
     messages, _ = screen(assistant, sender)
-    assert "contact you?" in messages[-1]["text"]  # the first offer comes with the results
-    said = []
-    for reply in DETAILS:  # the first study: consent and every detail
+    assert "Which study teams may contact you?" in messages[-1]["text"]  # one offer comes with the results
+    said = [texts(assistant.say(sender, "all of them"))]
+    for reply in DETAILS[1:]:  # the first study: consent and every detail
         said.append(texts(assistant.say(sender, reply)))
-    assert "Do you agree?" in said[0] and "delete my data" in said[0] and "version 1" in said[0]
-    assert "What name" in said[1]
+    assert "Do you agree?" in said[0] and "delete my data" in said[0] and "version" not in said[0].lower()
+    assert "What name" in said[1] and "which medicines" in said[-2].lower()
     assert "will be sent to the study team" in said[-1]
-    for _ in range(4):  # the other four studies: consent again; the details are reused
-        assistant.say(sender, "yes")
+    for _ in range(4):  # the other four studies: each its own consent; the details are reused
         said.append(texts(assistant.say(sender, "yes, I agree")))
     assert "I used the contact details you gave before" in said[-1] and "That's everything" in said[-1]
 
@@ -81,7 +81,7 @@ def test_consent_for_every_study_delivers_each_summary_once(assistant, receivers
     time.sleep(1)  # anything sent twice would have arrived by now
     [payload] = webhook.accepted.values()
     assert payload["trial_id"] == WEBHOOK_TRIAL and payload["contact"]["name"] == "Li Wei"
-    assert payload["consent"]["version"] == "1" and sender not in json.dumps(payload)  # a reference, not the session
+    assert payload["consent"]["version"] == "2" and sender not in json.dumps(payload)  # a reference, not the session
     assert len(webhook.requests) == 1
     [raw] = mail.messages
     message = email.message_from_bytes(raw)
@@ -100,11 +100,10 @@ def test_declined_consent_sends_and_stores_nothing_identifying(assistant, receiv
     sender = "rest-decline-1"
     screen(assistant, sender)
     before = len(webhook.requests), len(mail.messages)
-    assistant.say(sender, "yes")  # wants contact for the first study...
-    reply = texts(assistant.say(sender, "no"))  # ...but does not agree to the consent text
+    assistant.say(sender, "1 and 2")  # wants contact from two study teams...
+    reply = texts(assistant.say(sender, "no"))  # ...but does not agree to the first consent text
     assert "nothing is sent" in reply and "What name" not in reply
-    for _ in range(4):
-        reply = texts(assistant.say(sender, "no"))
+    reply = texts(assistant.say(sender, "no"))
     assert "Nothing has been sent to anyone" in reply
     time.sleep(1)
     assert (len(webhook.requests), len(mail.messages)) == before
@@ -117,7 +116,7 @@ def test_declined_consent_sends_and_stores_nothing_identifying(assistant, receiv
 def test_bad_phone_and_email_are_asked_again(assistant):
     sender = "rest-bad-contact"
     screen(assistant, sender)
-    for reply in ["yes", "yes", "Li Wei"]:
+    for reply in ["1", "yes", "Li Wei"]:
         assistant.say(sender, reply)
     assert "doesn't look like a phone number" in texts(assistant.say(sender, "call me maybe"))
     assert "doesn't look like an email" in texts(assistant.say(sender, "skip") + assistant.say(sender, "li at home"))

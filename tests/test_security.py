@@ -35,9 +35,9 @@ SECRET = "webhook-test-secret"
 GREETING = "who is answering"
 
 
-def details(name: str) -> list[str]:
-    """Yes to the first study's offer and its consent, then the contact details."""
-    return ["yes", "yes", name, "138 0013 8000", "skip", "morning", "Mandarin"]
+def details(name: str, phone: str = "138 0013 8000") -> list[str]:
+    """The first study listed, its consent, then the contact details (no medicines)."""
+    return ["1", "yes", name, phone, "skip", "morning", "Mandarin", "skip"]
 
 
 def texts(messages) -> str:
@@ -98,7 +98,7 @@ def site(tmp_path_factory, webhook):
         servers.stop()
 
 
-def screen_and_consent(say, name: str) -> list[dict]:
+def screen_and_consent(say, name: str, phone: str = "138 0013 8000") -> list[dict]:
     """A patient who may fit every study screens, and asks to be contacted for the first one."""
     messages = say("/greet")
     for _ in range(40):
@@ -108,7 +108,7 @@ def screen_and_consent(say, name: str) -> list[dict]:
     else:
         raise AssertionError(f"no results: {texts(messages)}")
     said = []
-    for reply in details(name):
+    for reply in details(name, phone):
         said = say(reply)
     assert "will be sent to the study team" in texts(said), texts(said)
     return said
@@ -443,9 +443,13 @@ def test_local_outbox_files_are_private(tmp_path):
 def test_withdrawal_after_delivery_tells_the_site_and_leaves_nothing_on_disk(site, webhook):
     name = "Zebulon Quxwellsec"
     sender = "sec-withdraw-after"
-    screen_and_consent(lambda text: site.say(sender, text), name)
+    phone = "139 2468 1357"  # typed by this patient only
+    screen_and_consent(lambda text: site.say(sender, text), name, phone)
     handoff = handoff_of(site, name)
-    assert delivered_payload(webhook, handoff["id"])["contact"]["name"] == name
+    delivered = delivered_payload(webhook, handoff["id"])
+    assert delivered["contact"]["name"] == name and delivered["contact"]["phone"].replace(" ", "") == "13924681357"
+    files = [p for p in site.workdir.iterdir() if p.name.startswith(("tracker.db", "prescreen.db"))]
+    assert any(name.encode() in p.read_bytes() for p in files)  # it was there before
     assert "erased" in erase_by_chat(lambda text: site.say(sender, text))
     notice = wait_for(lambda: webhook.accepted.get(f"{handoff['id']}-webhook-withdrawn"))
     assert notice["type"] == "withdrawal" and notice["screening_reference"] == handoff["screening_id"]
@@ -462,8 +466,9 @@ def test_withdrawal_after_delivery_tells_the_site_and_leaves_nothing_on_disk(sit
     time.sleep(1)
     for path in site.workdir.iterdir():
         if path.name.startswith(("tracker.db", "prescreen.db")):
-            assert name.encode() not in path.read_bytes(), path.name
-            assert "138 0013 8000".encode() not in path.read_bytes() or path.name.startswith("tracker"), path.name
+            content = path.read_bytes()
+            for gone in (name, phone, phone.replace(" ", "")):
+                assert gone.encode() not in content, (gone, path.name)
     wal = site.workdir / "tracker.db-wal"
     assert not wal.exists() or sender.encode() not in wal.read_bytes()
 

@@ -192,28 +192,37 @@ def contact(catalog):
 
 
 @pytest.mark.parametrize("text", ["Can I ask something first?", "what does the study involve?", "hmm",
-                                  "I'm not sure", "tell me more"])
-def test_only_an_explicit_no_declines_an_offer(catalog, contact, adult, text):
+                                  "I'm not sure", "tell me more", "yes"])
+def test_only_an_explicit_no_declines_the_offer(catalog, contact, adult, text):
     referral = start_referral(catalog, adult, "s1")
+    turn = contact.receive(referral, text, "self")
+    assert referral.step == "choose" and turn.messages
+
+
+@pytest.mark.parametrize("text", ["Can I ask something first?", "what does it involve?", "hmm", "I'm not sure"])
+def test_only_an_explicit_no_declines_consent(catalog, contact, adult, text):
+    referral = start_referral(catalog, adult, "s1")
+    contact.receive(referral, "1", "self")
     first = referral.trial
     turn = contact.receive(referral, text, "self")
-    assert referral.trial == first and referral.step == "offer" and turn.messages
+    assert referral.trial == first and referral.step == "consent" and turn.messages
 
 
-def test_a_question_at_the_offer_is_answered_briefly(catalog, contact, adult):
+def test_a_question_at_the_consent_is_answered_briefly(catalog, contact, adult):
     referral = start_referral(catalog, adult, "s1")
+    contact.receive(referral, "1", "self")
     turn = contact.receive(referral, "Can I ask something first?", "self")
     assert catalog.trial(referral.trial).plain_summary in turn.messages[0].text
 
 
 def test_go_back_at_every_contact_step(catalog, contact, adult):
     referral = start_referral(catalog, adult, "s1")
-    assert contact.receive(referral, "go back", "self", "go_back").leave == "screening"  # first offer: the screening
-    contact.receive(referral, "no", "self")
-    second = referral.trial
+    assert contact.receive(referral, "go back", "self", "go_back").leave == "screening"  # the offer: the screening
+    contact.receive(referral, "1 and 2", "self")
     contact.receive(referral, "go back", "self", "go_back")
-    assert referral.trial != second and referral.step == "offer" and referral.offers[0] == second
-    for reply, step in (("yes", "consent"), ("yes", "name"), ("Li Wei", "phone")):
+    assert referral.step == "choose" and referral.queue[0] == catalog.trials[0].id
+    contact.receive(referral, "choice:done", "self")
+    for reply, step in (("yes", "name"), ("Li Wei", "phone")):
         contact.receive(referral, reply, "self")
         assert referral.step == step
     contact.receive(referral, "go back", "self", "go_back")
@@ -222,7 +231,7 @@ def test_go_back_at_every_contact_step(catalog, contact, adult):
 
 def test_commands_at_the_consent_question(catalog, contact, adult):
     referral = start_referral(catalog, adult, "s1")
-    contact.receive(referral, "yes", "self")
+    contact.receive(referral, "1", "self")
     why = contact.receive(referral, "why?", "self", "ask_why")
     assert referral.step == "consent" and why.messages
     assert contact.receive(referral, "start over", "self", "start_over").leave == "start_over"
@@ -232,7 +241,7 @@ def test_commands_at_the_consent_question(catalog, contact, adult):
 @pytest.mark.parametrize("name", ["Forget Li", "Stopford Chen", "Ren Delete", "Backus Wang"])
 def test_a_name_with_a_command_word_is_a_name(catalog, contact, adult, name):
     referral = start_referral(catalog, adult, "s1")
-    contact.receive(referral, "yes", "self")
+    contact.receive(referral, "1", "self")
     contact.receive(referral, "yes", "self")
     turn = contact.receive(referral, name, "self", intent="withdraw")
     assert turn.leave is None and referral.contact["name"] == name
@@ -241,7 +250,7 @@ def test_a_name_with_a_command_word_is_a_name(catalog, contact, adult, name):
 @pytest.mark.parametrize("bad", ["Li\u202eWei", "Li\x1b[31mWei", "Li\u200bWei", "Li\x00"])
 def test_names_refuse_control_and_format_characters(catalog, contact, adult, bad):
     referral = start_referral(catalog, adult, "s1")
-    contact.receive(referral, "yes", "self")
+    contact.receive(referral, "1", "self")
     contact.receive(referral, "yes", "self")
     turn = contact.receive(referral, bad, "self")
     assert "name" not in referral.contact and turn.messages[0].text == wording.NO_SPECIAL_CHARACTERS
@@ -249,11 +258,13 @@ def test_names_refuse_control_and_format_characters(catalog, contact, adult, bad
 
 def test_another_language_is_asked_as_free_text(catalog, contact, adult):
     referral = start_referral(catalog, adult, "s1")
-    for reply in ["yes", "yes", "Li Wei", "13800138000", "skip", "choice:morning"]:
+    for reply in ["1", "yes", "Li Wei", "13800138000", "skip", "choice:morning"]:
         contact.receive(referral, reply, "self")
     assert referral.step == "language"
     contact.receive(referral, "other", "self", tapped=True)
     question = contact.ask(referral, "self")
     assert referral.step == "language_other" and question.buttons == []
-    turn = contact.receive(referral, "Hakka", "self")
+    contact.receive(referral, "Hakka", "self")
+    assert referral.step == "medicines"
+    turn = contact.receive(referral, "skip", "self")
     assert turn.handoff is not None and turn.handoff.contact.language == "Hakka"

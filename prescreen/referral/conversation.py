@@ -1,29 +1,35 @@
-"""After the results: offer each study that may fit, ask consent, then contact details.
+"""After the results: which study teams may contact the patient, consent per site, contact details.
 
-Nothing identifying is asked before an explicit "yes" to a consent text that says what
-is shared, with whom, and how to withdraw. The state is plain JSON, kept by the
-assistant in one slot, like the screening's.
+One multi-select question lists every study that may fit ("Which study teams may
+contact you?"); then each chosen site gets its own consent text, naming the site, what
+is sent (with the sensitive topics of this patient's answers), why, how long it is kept,
+who runs the tool and how to withdraw. Nothing identifying is asked before an explicit
+"yes" to it. The state is plain JSON, kept by the assistant in one slot, like the screening's.
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from prescreen.screening import wording
 from prescreen.screening.answers import AnswerError, check_length, normalise
 from prescreen.screening.commands import command_of, plain_command
-from prescreen.screening.polarity import NO, NOT_SURE, YES, polarity
 from prescreen.screening.conversation import Message, Screening, button
 from prescreen.screening.eligibility import MAY_FIT, evaluate_trial
-from prescreen.referral.summary import Contact
+from prescreen.screening.polarity import NO, NOT_SURE, YES, polarity
 from prescreen.screening.trials import Catalog, Trial
+from prescreen.referral.summary import Contact
+from prescreen.staff.retention import handoff_retention_days
 
-CONSENT_VERSION = "1"
+CONSENT_VERSION = "2"  # stored with each consent; bump it whenever consent_text changes
 TIMES = {"morning": "Morning (9-12)", "afternoon": "Afternoon (12-6)", "evening": "Evening (6-8)", "any": "Any time"}
 LANGUAGES = {"mandarin": "Mandarin", "cantonese": "Cantonese", "english": "English"}
-SKIP_WORDS = ("skip", "no email", "no phone", "none", "dont have", "do not have", "no thanks", "pass")
+SKIP_WORDS = ("skip", "no email", "no phone", "none", "dont have", "do not have", "no thanks", "pass", "nothing",
+              "no medicines", "no medicine", "prefer not")
 AGREE_WORDS = ("i agree", "agree", "i consent", "yes i agree", "yes", "同意")
+OPERATOR_DEFAULT = "the research team that runs this screening service for the study sites"
 
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}$")
 _NAME_OK = re.compile(r"^[^\d<>{}\[\]@#$%^*=|\\/]{1,100}$")
@@ -33,27 +39,28 @@ _NAME_OK = re.compile(r"^[^\d<>{}\[\]@#$%^*=|\\/]{1,100}$")
 class Referral:
     """Where the patient is in the contact steps."""
 
-    offers: list[str] = field(default_factory=list)  # trials still to offer, in order
-    trial: str | None = None  # the trial being offered now
-    step: str = "offer"  # offer | consent | name | phone | email | time | language
+    offers: list[str] = field(default_factory=list)  # studies that may fit, listed at the "choose" step
+    chosen: list[str] = field(default_factory=list)  # ticked at the "choose" step
+    queue: list[str] = field(default_factory=list)  # chosen studies still to ask consent for
+    trial: str | None = None  # the study whose consent (and then details) is being asked
+    step: str = "choose"  # choose | consent | name | phone | email | time | language | language_other | medicines | done
     contact: dict = field(default_factory=dict)
-    consented: list[str] = field(default_factory=list)  # trials with consent and a handoff
+    consented: list[str] = field(default_factory=list)  # studies with consent and a handoff
     screening_id: str | None = None
-    offered: list[str] = field(default_factory=list)  # trials already offered, so "go back" can offer one again
+    sensitive: list[str] = field(default_factory=list)  # sensitive topics in the answers, named in the consent text
     confirm: str | None = None  # "stop": a bare "stop" typed where a name was expected, asked back
 
     def to_json(self) -> dict:
-        return dict(offers=self.offers, trial=self.trial, step=self.step, contact=self.contact,
-                    consented=self.consented, screening_id=self.screening_id, offered=self.offered,
-                    confirm=self.confirm)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_json(cls, data: dict | None) -> "Referral":
-        return cls(**(data or {}))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
     @property
     def finished(self) -> bool:
-        return self.trial is None and not self.offers
+        return self.step == "done"
 
 
 @dataclass(frozen=True)
@@ -69,16 +76,13 @@ def start_referral(catalog: Catalog, screening: Screening, screening_id: str | N
     values, order = screening.values(), list(catalog.facts)
     # "May be a match" and "may fit after a waiting period" both get an offer: the team plans screening.
     offers = [t.id for t in catalog.trials if evaluate_trial(t, values, order).verdict in MAY_FIT]
-    referral = Referral(offers=offers, screening_id=screening_id)
-    _next_offer(referral)
-    return referral
-
-
-def _next_offer(referral: Referral) -> None:
-    if referral.trial is not None:
-        referral.offered.append(referral.trial)
-    referral.trial = referral.offers.pop(0) if referral.offers else None
-    referral.step = "offer"
+    sensitive = []
+    for fact_id in values:
+        topic = catalog.facts[fact_id].sensitive if fact_id in catalog.facts else None
+        if topic and topic not in sensitive:
+            sensitive.append(topic)
+    return Referral(offers=offers, screening_id=screening_id, sensitive=sensitive,
+                    step="choose" if offers else "done")
 
 
 @dataclass
@@ -93,21 +97,33 @@ class ReferralTurn:
 
 
 # The step before each step, for "go back".
-PREVIOUS_STEP = {"consent": "offer", "name": "consent", "phone": "name", "email": "phone", "time": "email",
-                 "language": "time", "language_other": "language"}
-DETAIL_STEPS = ("name", "phone", "email", "time", "language", "language_other")
+PREVIOUS_STEP = {"consent": "choose", "name": "consent", "phone": "name", "email": "phone", "time": "email",
+                 "language": "time", "language_other": "language", "medicines": "language"}
+DETAIL_STEPS = ("name", "phone", "email", "time", "language", "language_other", "medicines")
+CONTACT_FIELDS = ("name", "phone", "email", "preferred_time", "language", "medicines")
 
 
-def consent_text(trial: Trial, guardian: bool) -> str:
+def operator() -> str:
+    """Who runs this tool, as the consent text names it: a deployment setting."""
+    return os.environ.get("PRESCREEN_OPERATOR", "").strip() or OPERATOR_DEFAULT
+
+
+def consent_text(trial: Trial, guardian: bool, sensitive: list[str] = ()) -> str:
+    """What the patient agrees to for one site. Versioned by CONSENT_VERSION (stored, not shown)."""
     site = trial.sites[0]
-    about = "about your child " if guardian else ""
+    about = " about your child" if guardian else ""
+    topics = f", including what you said about {wording.and_list(sensitive)}" if sensitive else ""
+    days = int(handoff_retention_days(os.environ, site.id))
     return (
-        f"Before I take any details: if you agree, your answers from this chat {about}and the contact details "
-        f"you give me will be sent to the study team at {site.name} in {site.city}, for the study "
-        f"\"{trial.short_title}\". They will use them only to contact you about this study. "
-        "Nothing is sent to anyone else. You can withdraw at any time by typing \"delete my data\": "
-        "your answers, your contact details and anything not yet sent will be erased. "
-        f"(Consent text version {CONSENT_VERSION}.)"
+        f"Before I take any details, please read this. If you agree, I will send your answers from this chat{about}"
+        f"{topics}, and the contact details you give me, to the study team at {site.name} in {site.city}, "
+        f"for the study \"{trial.short_title}\". "
+        "They will use them only to contact you about this study and to check if it may suit you. "
+        "Nothing is sent to anyone else. "
+        f"We keep this for up to {days} days; the study team keeps it under their hospital's rules. "
+        f"This chat is run by {operator()}. "
+        "What has been sent stays with the study team unless you ask them to delete it. "
+        "You can withdraw at any time by typing \"delete my data\": we erase what we hold and tell the study team."
     )
 
 
@@ -116,21 +132,16 @@ class ReferralConversation:
         self.catalog = catalog
 
     def ask(self, referral: Referral, respondent: str | None) -> Message | None:
-        if referral.trial is None:
+        if referral.step == "done":
             return None
         if referral.confirm == "stop":
             return Message(wording.CONFIRM_STOP, [button(wording.YES_STOP, "yes"), button(wording.NO_GO_ON, "no")])
-        trial = self.catalog.trial(referral.trial)
-        site = trial.sites[0]
         guardian = respondent == "guardian"
-        yes_no = [button("Yes", "yes"), button("No", "no")]
-        if referral.step == "offer":
-            about = " about your child" if guardian else ""
-            status = f"{wording.status_note(trial)} " if wording.status_note(trial) else ""
-            return Message(f"{status}Would you like the study team for \"{trial.short_title}\" at {site.name}, {site.city}, "
-                           f"to contact you{about}?", yes_no)
+        if referral.step == "choose":
+            return self._choose_question(referral, guardian)
+        trial = self.catalog.trial(referral.trial)
         if referral.step == "consent":
-            return Message(consent_text(trial, guardian) + " Do you agree?",
+            return Message(consent_text(trial, guardian, referral.sensitive) + " Do you agree?",
                            [button("Yes, I agree", "yes"), button("No", "no")])
         if referral.step == "name":
             return Message("What name should the study team ask for when they call?" if not guardian
@@ -146,18 +157,32 @@ class ReferralConversation:
             return Message("Please type the language you would like them to use.")
         if referral.step == "time":
             return Message("When is the best time to contact you?", [button(label, f"choice:{k}") for k, label in TIMES.items()])
+        if referral.step == "medicines":
+            return Message(wording.MEDICINES_QUESTION_GUARDIAN if guardian else wording.MEDICINES_QUESTION,
+                           [button("Skip", "skip")])
         return Message("Which language would you like them to use?",
                        [button(label, f"choice:{k}") for k, label in LANGUAGES.items()] + [button("Another language", "other")])
 
+    def _choose_question(self, referral: Referral, guardian: bool) -> Message:
+        lines, buttons = [], []
+        for number, trial_id in enumerate(referral.offers, 1):
+            trial = self.catalog.trial(trial_id)
+            tick = "✓ " if trial_id in referral.chosen else ""
+            note = f" ({wording.status_note(trial)})" if wording.status_note(trial) else ""
+            lines.append(f"{tick}{number}. {trial.short_title}, {trial.sites[0].city}{note}")
+            buttons.append(button(f"{tick}{trial.short_title} ({trial.sites[0].city})", f"choice:offer:{trial_id}"))
+        buttons.append(button(wording.DONE_BUTTON, "choice:done") if referral.chosen else
+                       button(wording.NONE_OF_THEM, "choice:none"))
+        return Message(wording.choose_teams(guardian, len(referral.offers)) + "\n" + "\n".join(lines), buttons)
+
     def receive(self, referral: Referral, text: str, respondent: str | None,
                 intent: str | None = None, tapped: bool = False) -> ReferralTurn:
-        """Apply one reply to the offer, the consent question or a contact detail.
+        """Apply one reply to the choice of study teams, a consent question or a contact detail.
 
         Commands work at every step ("why", "go back", "start over", "stop", "delete my
         data", a question about the study). Where a name, phone or email is expected the
         text is the detail, unless it is exactly a command phrase; a bare "stop" there is
-        asked back. Only an explicit no declines an offer or consent; crisis words get
-        support at once, at any step.
+        asked back. Only an explicit no declines; crisis words get support at once, at any step.
         """
         if intent == "crisis" or wording.mentions_crisis(text):
             return ReferralTurn([Message(wording.CRISIS_SUPPORT)])  # before anything else; the question is asked again
@@ -165,9 +190,9 @@ class ReferralConversation:
             check_length(text)
         except AnswerError as error:
             return ReferralTurn([Message(error.hint)])
-        if referral.trial is None:
-            return ReferralTurn([])
         step = referral.step
+        if step == "done":
+            return ReferralTurn([])
         tapped = tapped or text.startswith("choice:")
         command = None if tapped else plain_command(text) if step in DETAIL_STEPS else command_of(intent, text)
         if referral.confirm == "stop":
@@ -186,9 +211,11 @@ class ReferralConversation:
             return ReferralTurn([Message(WHY_STEP.get(step, WHY_STEP["name"]))])
         if command == "go_back":
             return self._go_back(referral)
+        if step == "choose":
+            return self._choose(referral, text, intent)
         trial = self.catalog.trial(referral.trial)
-        if step in ("offer", "consent"):
-            return self._offer_or_consent(referral, trial, step, text, respondent, intent)
+        if step == "consent":
+            return self._consent(referral, trial, text, respondent, intent)
         try:
             if step == "name":
                 referral.contact["name"] = _name(text)
@@ -212,28 +239,76 @@ class ReferralConversation:
             elif step in ("language", "language_other"):
                 referral.contact["language"] = _pick(text, LANGUAGES, free_text=True) if step == "language" \
                     else _free_text(text)
+                referral.step = "medicines"
+            elif step == "medicines":
+                referral.contact["medicines"] = None if _skip(text) else _medicines(text)
                 return self._complete(referral, trial, respondent, reused=False)
         except AnswerError as error:
             return ReferralTurn([Message(error.hint)])
         return ReferralTurn([])
 
-    def _offer_or_consent(self, referral: Referral, trial: Trial, step: str, text: str, respondent: str | None,
-                          intent: str | None) -> ReferralTurn:
-        reply = polarity(text)
-        agreed = reply == YES or normalise(text) in [normalise(w) for w in AGREE_WORDS]
-        if agreed and step == "offer":
-            referral.step = "consent"
+    def _choose(self, referral: Referral, text: str, intent: str | None) -> ReferralTurn:
+        """Taps toggle a study; "Done" goes on; typed numbers or places choose; only a no or "none" declines."""
+        if text.startswith("choice:offer:"):
+            trial_id = text[len("choice:offer:"):]
+            if trial_id in referral.offers:
+                referral.chosen = [t for t in referral.offers if (t == trial_id) != (t in referral.chosen)]
             return ReferralTurn([])
-        if agreed:
+        if text == "choice:done" and referral.chosen:
+            return self._start_consents(referral, referral.chosen)
+        named = self._studies_named(referral, text)
+        reply = polarity(text)
+        if text == "choice:none" or (not named and reply == NO) or _none_of_them(text):
+            referral.step, referral.chosen = "done", []
+            return ReferralTurn([Message(wording.OFFER_DECLINED)])
+        if named and reply != NOT_SURE:
+            return self._start_consents(referral, [t for t in referral.offers if t in set(named) | set(referral.chosen)])
+        if reply == YES and len(referral.offers) == 1:
+            return self._start_consents(referral, referral.offers)
+        if reply == YES or _all_of_them(text):
+            if _all_of_them(text):
+                return self._start_consents(referral, referral.offers)
+            return ReferralTurn([Message(wording.WHICH_TEAMS)])
+        if reply == NOT_SURE:
+            return ReferralTurn([Message(wording.OFFER_NOT_SURE)])
+        if intent in ("medical_question", "out_of_scope", "ask_why") or "?" in text or _asks_to_ask(text):
+            return ReferralTurn([Message(wording.ABOUT_THE_STUDIES)])
+        if intent in wording.SMALL_TALK and intent != "nlu_fallback":
+            return ReferralTurn([Message(wording.SMALL_TALK[intent])])
+        return ReferralTurn([Message(wording.WHICH_TEAMS)])
+
+    def _studies_named(self, referral: Referral, text: str) -> list[str]:
+        norm = normalise(text)
+        named = []
+        numbers = [int(n) for n in re.findall(r"\b\d\b", norm)]
+        for number, trial_id in enumerate(referral.offers, 1):
+            trial = self.catalog.trial(trial_id)
+            words = {trial.sites[0].city, trial.short_title, trial_id, *(s.name for s in trial.sites)}
+            if number in numbers or any(re.search(rf"(?<!\w){re.escape(normalise(w))}(?!\w)", norm) for w in words if w):
+                named.append(trial_id)
+        return named  # "Hangzhou" names both studies there: each still gets its own consent
+
+    def _start_consents(self, referral: Referral, chosen: list[str]) -> ReferralTurn:
+        referral.chosen, referral.queue = list(chosen), list(chosen)
+        return self._next_consent(referral, [])
+
+    def _next_consent(self, referral: Referral, messages: list[Message]) -> ReferralTurn:
+        referral.trial = referral.queue.pop(0) if referral.queue else None
+        referral.step = "consent" if referral.trial else "done"
+        return ReferralTurn(messages)
+
+    def _consent(self, referral: Referral, trial: Trial, text: str, respondent: str | None,
+                 intent: str | None) -> ReferralTurn:
+        reply = polarity(text)
+        if reply == YES or normalise(text) in [normalise(w) for w in AGREE_WORDS]:
             if referral.contact.get("name") and (referral.contact.get("phone") or referral.contact.get("email")):
                 return self._complete(referral, trial, respondent, reused=True)
             referral.step = "name"
             return ReferralTurn([])
         if reply == NO:
-            _next_offer(referral)
-            return ReferralTurn([Message(wording.OFFER_DECLINED if step == "offer" else wording.CONSENT_DECLINED)])
+            return self._next_consent(referral, [Message(wording.CONSENT_DECLINED)])
         if reply == NOT_SURE:
-            return ReferralTurn([Message(wording.OFFER_NOT_SURE if step == "offer" else wording.CONSENT_NOT_SURE)])
+            return ReferralTurn([Message(wording.CONSENT_NOT_SURE)])
         if intent in ("medical_question", "out_of_scope", "ask_why") or "?" in text or _asks_to_ask(text):
             return ReferralTurn([Message(wording.about_the_study(trial.plain_summary))])
         if intent in wording.SMALL_TALK and intent != "nlu_fallback":
@@ -241,30 +316,33 @@ class ReferralConversation:
         return ReferralTurn([Message(wording.OFFER_YES_OR_NO)])
 
     def _go_back(self, referral: Referral) -> ReferralTurn:
-        if referral.step == "offer":
-            if not referral.offered:  # the first offer: back to the screening's last question
-                return ReferralTurn([], leave="screening")
-            referral.offers.insert(0, referral.trial)
-            referral.trial = referral.offered.pop()
+        if referral.step == "choose":  # back to the screening's last question
+            return ReferralTurn([], leave="screening")
+        if referral.step == "consent":
+            if referral.trial:
+                referral.queue.insert(0, referral.trial)
+            referral.trial, referral.step = None, "choose"
             return ReferralTurn([Message(wording.GOING_BACK_OFFER)])
         referral.step = PREVIOUS_STEP[referral.step]
         return ReferralTurn([Message(wording.GOING_BACK)])
 
     def _stop(self, referral: Referral) -> ReferralTurn:
         sent = referral.consented
-        referral.offers, referral.trial, referral.confirm = [], None, None
+        referral.queue, referral.trial, referral.confirm, referral.step = [], None, None, "done"
         return ReferralTurn([Message(wording.STOPPED_AFTER_CONSENT if sent else wording.STOPPED)], leave="stop")
 
-    def _complete(self, referral, trial, respondent, reused: bool):
-        contact = Contact(**{k: referral.contact.get(k) for k in ("name", "phone", "email", "preferred_time", "language")})
-        handoff = Handoff(trial.id, contact, consent_text(trial, respondent == "guardian"))
+    def _complete(self, referral: Referral, trial: Trial, respondent: str | None, reused: bool) -> ReferralTurn:
+        contact = Contact(**{k: referral.contact.get(k) for k in CONTACT_FIELDS})
+        handoff = Handoff(trial.id, contact, consent_text(trial, respondent == "guardian", referral.sensitive))
         referral.consented.append(trial.id)
-        _next_offer(referral)
         site = trial.sites[0]
         again = "I used the contact details you gave before. " if reused else ""
-        return ReferralTurn([Message(f"Thank you. {again}Your answers and contact details will be sent to the study team at "
-                        f"{site.name}, {site.city}. They will contact you; only they can decide if you can join. "
-                        'To withdraw, type "delete my data" at any time.')], handoff)
+        thanks = Message(f"Thank you. {again}Your answers and contact details will be sent to the study team at "
+                         f"{site.name}, {site.city}. They will contact you; only they can decide if you can join. "
+                         'To withdraw, type "delete my data" at any time.')
+        turn = self._next_consent(referral, [thanks])
+        turn.handoff = handoff
+        return turn
 
     def closing(self, referral: Referral) -> Message:
         if referral.consented:
@@ -273,6 +351,8 @@ class ReferralConversation:
 
 
 WHY_STEP = {
+    "choose": "If you choose a study team, I will first show you what would be shared and ask your permission. "
+              "Nothing is sent before that.",
     "offer": "If you say yes, I will first show you what would be shared and ask your permission. Nothing is sent before that.",
     "consent": "The study team can only contact you if you agree. Nothing about you is shared without your yes.",
     "name": "The study team needs a name and a phone number or email address to contact you about this study.",
@@ -283,6 +363,26 @@ def _asks_to_ask(text: str) -> bool:
     norm = normalise(text)
     return any(p in norm for p in ("can i ask", "may i ask", "i have a question", "question first", "tell me more",
                                    "what is this study", "what does it involve", "more about", "more information"))
+
+
+def _none_of_them(text: str) -> bool:
+    norm = normalise(text)
+    return norm in ("none", "none of them", "none of these", "neither", "no one", "nobody", "no thanks", "not now")
+
+
+def _all_of_them(text: str) -> bool:
+    return bool(re.search(r"(?<!\w)(all|all of them|all of these|every one|everyone|both|any of them|any of these)(?!\w)",
+                          normalise(text)))
+
+
+def _medicines(text: str) -> str:
+    """Free text for the site only (never read by the rules): kept as typed, without control characters."""
+    if _has_control(text):
+        raise AnswerError(wording.NO_SPECIAL_CHARACTERS)
+    value = " ".join(text.split())
+    if not value or len(value) > 300:
+        raise AnswerError("Please list the medicines in a few words, or type \"skip\".")
+    return value
 
 
 def _asks_other_language(text: str) -> bool:

@@ -55,6 +55,7 @@ class Fact:
     label: str = ""  # a short name: a checklist item, or a topic the site must still check
     keywords: tuple[str, ...] = ()  # words that name this item when typed in a checklist answer
     unit: str | None = None  # time_ago only: "month" shows its answer buttons in whole months
+    sensitive: str | None = None  # a sensitive topic ("HIV"): the consent text names it when this was answered
 
     def option_ids(self) -> list[str]:
         return [o.id for o in self.options]
@@ -127,7 +128,7 @@ GROUP_FIELDS = {"id", "question", "question_guardian", "why", "facts"}
 
 FACT_FIELDS = {
     "id", "type", "question", "question_guardian", "why", "options", "min", "max",
-    "follow_ups", "crisis_if_yes", "label", "keywords", "unit",
+    "follow_ups", "crisis_if_yes", "label", "keywords", "unit", "sensitive",
 }
 UNITS = ("month",)
 
@@ -171,6 +172,8 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
             raise TrialDataError(name, fact_id, "options", "a choice needs options")
         if item.get("unit") is not None and (item["type"] != "time_ago" or item["unit"] not in UNITS):
             raise TrialDataError(name, fact_id, "unit", f"only a time_ago fact has a unit ({', '.join(UNITS)})")
+        if item.get("sensitive") is not None and not (isinstance(item["sensitive"], str) and item["sensitive"].strip()):
+            raise TrialDataError(name, fact_id, "sensitive", "must be a short name of the topic, such as HIV")
         if item["type"] == "number":
             for bound in ("min", "max"):
                 if not isinstance(item.get(bound), int):
@@ -188,6 +191,7 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
             label=item["label"].strip(),
             keywords=tuple(item.get("keywords") or ()),
             unit=item.get("unit"),
+            sensitive=(item.get("sensitive") or "").strip() or None,
         )
         pending_follow_ups.append((fact_id, item.get("follow_ups") or []))
 

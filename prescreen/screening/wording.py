@@ -226,7 +226,7 @@ def days_ago(value) -> str:
     return f"between {days(int(value.low))} and {days(int(value.high))} ago"
 
 # ---- the contact steps (prescreen/referral/conversation.py) ----
-OFFER_DECLINED = "OK. Nothing about you is sent to that study team."
+OFFER_DECLINED = "OK. Nothing about you is sent to any study team."
 CONSENT_DECLINED = "OK, you did not agree, so nothing is sent and I won't ask for your details."
 OFFER_NOT_SURE = ("That's fine. Saying yes only lets the study team call you to explain more. You can still say no then. "
                   'Would you like them to contact you? Please answer "yes" or "no".')
@@ -254,3 +254,25 @@ NO_KEEP = "No, keep my answers"
 NOTHING_ERASED = "OK, nothing was erased."
 STARTING_OVER_AFTER_CONSENT = ("OK, let's start again from the beginning. What you already agreed to send will still "
                                'go to that study team. To withdraw it, type "delete my data".')
+NONE_OF_THEM = "None of them"
+WHICH_TEAMS = 'Which study teams may contact you? Tap each one and then "Done", type their numbers, or say "none".'
+ABOUT_THE_STUDIES = ("Choosing a study team only lets them contact you to explain more. It does not sign you up. "
+                     "I can't give medical advice; the study team can answer your questions.")
+MEDICINES_QUESTION = ("One last, optional question: which medicines do you take now for your illness? This is only for "
+                      'the study team. Type "skip" if you prefer.')
+MEDICINES_QUESTION_GUARDIAN = ("One last, optional question: which medicines does your child take now for their illness? "
+                               'This is only for the study team. Type "skip" if you prefer.')
+
+
+def choose_teams(guardian: bool, count: int) -> str:
+    about = " about your child" if guardian else ""
+    if count == 1:
+        return f"Would you like this study team to contact you{about}? Tap it and then \"{DONE_BUTTON}\", or \"{NONE_OF_THEM}\"."
+    return (f"Which study teams may contact you{about}? Tap each one you want, then \"{DONE_BUTTON}\". "
+            "Nothing is sent before you agree.")
+
+
+def and_list(items) -> str:
+    """["HIV", "hepatitis", "pregnancy"] -> "HIV, hepatitis and pregnancy"."""
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
