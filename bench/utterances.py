@@ -5,7 +5,8 @@
 Starts the real action server and Rasa server on free loopback ports (as the tests do), sends every case of
 tests/utterances/<language>.yml in its own conversation through the REST channel after tapping to its context,
 and writes, per language and per category: count, understood %, negations stored as yes, erasures without an
-explicit yes, contexts not reached; and every miss (context, utterance, expected, observed, reply). The runner
+explicit yes, contexts not reached, crisis support shown for a message that said nothing of the kind
+(counted, not a threshold); and every miss (context, utterance, expected, observed, reply). The runner
 and the judging are tests/utterance_suite.py; tests/test_utterances.py asserts the thresholds on English.
 Chinese (zh.yml, when present) is measured but not yet held to the thresholds (its own issue).
 """
@@ -61,7 +62,8 @@ def main() -> int:
             out["languages"][language] = summary
             print(f"{language}: {summary['understood']}/{summary['count']} understood ({summary['understood_pct']} %), "
                   f"{summary['negations_as_yes']} negations stored as yes, {summary['erasures']} erasures, "
-                  f"{summary['navigation_failures']} contexts not reached, {summary['seconds']} s", flush=True)
+                  f"{summary['navigation_failures']} contexts not reached, {summary['crisis_unasked']} crisis replies "
+                  f"to non-crisis messages, {summary['seconds']} s", flush=True)
             for name, row in summary["categories"].items():
                 print(f"  {name:18} {row['understood']:>3}/{row['count']:<3} {row['understood_pct']:>5} %  "
                       f"negations as yes {row['negations_as_yes']}  erasures {row['erasures']}", flush=True)

@@ -102,6 +102,18 @@ def test_durations_must_lie_inside_the_bounds(judge):
     assert not judge.judge(case, before, too_wide, [], [], "").ok
 
 
+def test_a_clarifying_question_is_not_a_deflection(judge):
+    case = Case("en", {"fact": "refractory"}, "hedges", "could be", "unsure")
+    before = screening_state(["refractory"])
+    medical = judge.judge(case, before, screening_state(["refractory"]), [],
+                          [{"text": "I can't give medical advice. Please ask your doctor."}], "")
+    crisis = judge.judge(case, before, screening_state(["refractory"]), [],
+                         [{"text": "Help is available now: call 12356."}], "")
+    asked = judge.judge(case, before, screening_state(["refractory"]), [],
+                        [{"text": "Is that a yes, a no, or are you not sure?"}], "")
+    assert not medical.ok and not crisis.ok and crisis.crisis_unasked and asked.ok
+
+
 def test_a_question_at_consent_must_keep_the_offer(judge):
     ref = {"trial": "t1", "step": "consent", "offers": ["t2"], "contact": {}, "consented": []}
     before = State(60, {"stage": "contact", "referral": ref, "screening": {}})
@@ -119,7 +131,8 @@ def test_english_utterances_are_understood_in_context(assistant):
     summary = summarize(results)
     lines = [f"{summary['understood']}/{summary['count']} understood ({summary['understood_pct']} %), "
              f"{summary['negations_as_yes']} negations stored as yes, {summary['erasures']} erasures, "
-             f"{summary['navigation_failures']} contexts not reached"]
+             f"{summary['navigation_failures']} contexts not reached, "
+             f"{summary['crisis_unasked']} crisis replies to non-crisis messages (counted, not a threshold)"]
     lines += [f"  {name}: {row['understood']}/{row['count']} ({row['understood_pct']} %), "
               f"negations as yes {row['negations_as_yes']}, erasures {row['erasures']}"
               for name, row in summary["categories"].items()]

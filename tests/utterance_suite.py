@@ -251,6 +251,7 @@ class Result:
     erased: bool = False
     navigation_failed: bool = False
     reply: str = ""
+    crisis_unasked: bool = False  # crisis support shown for a reply that said nothing of the kind (counted only)
 
 
 def _days_ok(value, low: int, high: int | None) -> bool:
@@ -317,7 +318,7 @@ class Judge:
                                   before, after, trail, reply, question) for alternative in case.expect["any"]]
             best = next((r for r in results if r.ok), results[0])
             return Result(case, best.ok, best.observed, all(r.negation_as_yes for r in results), best.erased,
-                          reply=best.reply)
+                          reply=best.reply, crisis_unasked=best.crisis_unasked)
         at, expect = case.context, case.expect
         facts = self.on_screen(at, before)
         erased = after.events == 0 or after.events < before.events
@@ -442,7 +443,10 @@ class Judge:
                 raise ValueError(f"unknown expectation {key!r} in case {case.text!r}")
         allowed_true = set(spec.get("items") or []) | ({facts[0]} if spec.get("value") is True else set())
         negation_as_yes = negation_expected and any(f not in allowed_true for f in stored_true)
-        return Result(case, all(checks), observed, negation_as_yes, erased, reply=text[:300])
+        crisis_unasked = (CRISIS_NUMBER in text and "crisis" not in json.dumps(case.expect)
+                          and at.get("fact") != "suicidal_thoughts")
+        return Result(case, all(checks), observed, negation_as_yes, erased, reply=text[:300],
+                      crisis_unasked=crisis_unasked)
 
 
 def _same_detail(name: str, stored, wanted) -> bool:
@@ -488,7 +492,8 @@ def summarize(results: list[Result]) -> dict:
         ok = sum(r.ok for r in rows)
         return {"count": n, "understood": ok, "understood_pct": round(100 * ok / n, 1) if n else 0.0,
                 "negations_as_yes": sum(r.negation_as_yes for r in rows), "erasures": sum(r.erased for r in rows),
-                "navigation_failures": sum(r.navigation_failed for r in rows)}
+                "navigation_failures": sum(r.navigation_failed for r in rows),
+                "crisis_unasked": sum(r.crisis_unasked for r in rows)}
     by_category = defaultdict(list)
     for r in results:
         by_category[r.case.category].append(r)
@@ -498,15 +503,16 @@ def summarize(results: list[Result]) -> dict:
 def miss_rows(results: list[Result]) -> list[dict]:
     return [{"category": r.case.category, "context": r.case.where, "utterance": r.case.text,
              "expected": r.case.expect, "observed": r.observed, "reply": r.reply,
-             "negation_as_yes": r.negation_as_yes, "erased": r.erased}
-            for r in results if not r.ok or r.negation_as_yes or r.erased]
+             "negation_as_yes": r.negation_as_yes, "erased": r.erased, "crisis_unasked": r.crisis_unasked}
+            for r in results if not r.ok or r.negation_as_yes or r.erased or r.crisis_unasked]
 
 
 def format_misses(results: list[Result]) -> str:
     lines = []
     for row in miss_rows(results):
         flags = "".join([" [NEGATION STORED AS YES]" if row["negation_as_yes"] else "",
-                         " [ERASED]" if row["erased"] else ""])
+                         " [ERASED]" if row["erased"] else "",
+                         " [CRISIS SUPPORT UNASKED]" if row["crisis_unasked"] else ""])
         lines.append(f"- ({row['category']}) at {row['context']}: {row['utterance']!r}\n"
                      f"    expected {json.dumps(row['expected'])}; observed {row['observed']}{flags}\n"
                      f"    reply: {row['reply'][:160]!r}")
