@@ -147,7 +147,7 @@ def erase_conversation(db: Database, conversation_id: str, actor: str | None = N
     now = now or utcnow()
     with db.transaction() as session:
         ids = list(session.scalars(select(ScreeningRecord.id).where(ScreeningRecord.conversation_id == conversation_id)))
-        local_files = _erase_screenings(db, session, ids, actor, now)
+        local_files = erase_screenings(db, session, ids, actor, now)
         db.audit(session, actor, "data_erased", f"screenings:{len(ids)}")
     for folder, handoff_id in local_files:
         remove_local(folder, handoff_id)
@@ -160,7 +160,7 @@ def conversation_of_screening(db: Database, screening_id: str) -> str | None:
         return session.scalar(select(ScreeningRecord.conversation_id).where(ScreeningRecord.id == screening_id))
 
 
-def _erase_screenings(db: Database, session, ids: list[str], actor: str, now: datetime) -> list[tuple[str, str]]:
+def erase_screenings(db: Database, session, ids: list[str], actor: str, now: datetime) -> list[tuple[str, str]]:
     """Erase these screenings in the caller's transaction; the local files to remove."""
     if not ids:
         return []

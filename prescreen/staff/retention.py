@@ -24,7 +24,7 @@ from typing import Mapping
 from sqlalchemy import delete, select
 
 from prescreen.referral.delivery import remove_local
-from prescreen.referral.handoff import _erase_screenings, conversation_of_screening, erase_conversation
+from prescreen.referral.handoff import conversation_of_screening, erase_conversation, erase_screenings
 from prescreen.storage import (
     Database,
     HandoffRecord,
@@ -135,7 +135,7 @@ def erase_screening(db: Database, reference: str, requested_by: str, tracker: Tr
             tracker.delete([conversation])
     else:  # already withdrawn: only the reference is left; nothing more to erase
         with db.transaction() as session:
-            local_files = _erase_screenings(db, session, [reference], actor, utcnow())
+            local_files = erase_screenings(db, session, [reference], actor, utcnow())
         for folder, handoff_id in local_files:
             remove_local(folder, handoff_id)
         erased = 1
