@@ -128,7 +128,9 @@ def test_wrong_disease_is_told_at_once(conversation):
     messages = conversation.results(screening)
     payload = next(m.custom for m in messages if m.custom)
     assert {r["verdict"] for r in payload["results"]} == {"not_eligible"}
-    assert "does not seem to fit" in messages[1].text
+    assert "5 studies do not seem to fit" in messages[0].text and "Your results" in messages[0].text
+    wuhan = next(r for r in payload["results"] if r["trial_id"] == "cd19-bcma-car-t-sle-wuhan")
+    assert wuhan["reason"] == "This study is for lupus (SLE)."  # the illness first, not "diagnosed 24 weeks ago"
 
 
 def test_why_explains_and_keeps_the_question(conversation):

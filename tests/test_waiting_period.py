@@ -32,6 +32,12 @@ def payload_of(messages):
     return {r["trial_id"]: r for r in next(m.custom for m in messages if m.custom)["results"]}
 
 
+def card_and_details(card) -> str:
+    """What a result card says, with what "More about this study" shows."""
+    details = card["details"]
+    return " ".join([card["message"], details["summary"], *details["notes"], *details.get("checks", [])])
+
+
 def test_a_live_vaccine_two_weeks_ago_waits_until_four_weeks_have_passed(catalog):
     r = result(catalog, K004, live_vaccine=True, live_vaccine_when=DaysAgo.exactly(14))
     assert r.verdict == POSSIBLY_ELIGIBLE_LATER
@@ -103,7 +109,7 @@ def test_results_say_from_when_why_and_offer_contact(catalog):
         assert "live vaccine must be at least 4 weeks" in payload[trial_id]["message"]
     assert payload[N001]["verdict"] == "possibly_eligible" and "earliest_date" not in payload[N001]
     texts = [m.text for m in messages if m.text]
-    assert "now or after a wait" in texts[-1]
+    assert "may fit after a waiting period" in texts[0] and "Your results" in texts[0]
     assert not any("you are eligible" in t.lower() for t in texts)
     # The order: may fit, then may fit after a wait, then does not fit.
     verdicts = [r["verdict"] for r in next(m.custom for m in messages if m.custom)["results"]]
@@ -152,20 +158,21 @@ def test_summary_shows_the_waiting_period_and_the_study_status(catalog):
 def test_not_yet_recruiting_is_said_on_the_result(catalog):
     payload = payload_of(results_messages(catalog, {**CLEAN, "condition": "aps"}, TODAY))
     assert payload[Z003]["status"] == "not_yet_recruiting"
-    assert "not yet recruiting: you can ask to be contacted when it opens" in payload[Z003]["message"]
-    assert "not yet recruiting" not in payload_of(results_messages(catalog, CLEAN, TODAY))[K004]["message"]
+    assert "not recruiting yet" in payload[Z003]["message"]
+    assert "not yet recruiting: you can ask to be contacted when it opens" in card_and_details(payload[Z003])
+    assert "not yet recruiting" not in card_and_details(payload_of(results_messages(catalog, CLEAN, TODAY))[K004])
 
 
 def test_adults_are_told_plainly_about_the_childrens_hospital_study(catalog):
     trial = catalog.trial(C000)
     assert "children 5 and over" not in trial.short_title
-    message = payload_of(results_messages(catalog, {**CLEAN, "age": 40}, TODAY))[C000]["message"]
+    message = card_and_details(payload_of(results_messages(catalog, {**CLEAN, "age": 40}, TODAY))[C000])
     assert "children's hospital" in message and "no upper age limit" in message
     assert "study team will confirm" in message
 
 
 def test_the_study_without_an_age_range_says_the_team_will_confirm(catalog):
-    message = payload_of(results_messages(catalog, CLEAN, TODAY))[N001]["message"]
+    message = card_and_details(payload_of(results_messages(catalog, CLEAN, TODAY))[N001])
     assert "no age limits" in message and "will confirm" in message
 
 
@@ -179,7 +186,7 @@ def test_no_made_up_title_is_presented_as_official(catalog):
 @pytest.mark.parametrize("values", [CLEAN, {**CLEAN, "live_vaccine": True, "live_vaccine_when": DaysAgo.exactly(14)},
                                     {**CLEAN, "hiv": NOT_SURE, "tuberculosis": NOT_SURE}])
 def test_the_study_with_unpublished_rules_never_says_everything_else_and_one_thing(catalog, values):
-    message = payload_of(results_messages(catalog, values, TODAY))[N001]["message"]
+    message = card_and_details(payload_of(results_messages(catalog, values, TODAY))[N001])
     assert "everything else" not in message
     assert not re.search(r"\b\d+ things?\b", message)
     assert "has not published its full rules" in message

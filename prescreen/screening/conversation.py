@@ -378,7 +378,7 @@ class Conversation:
     # ---- results ----------------------------------------------------------------
 
     def results(self, screening: Screening, today: date | None = None) -> list[Message]:
-        return results_messages(self.catalog, screening.values(), today)
+        return results_messages(self.catalog, screening.values(), today, respondent=screening.respondent)
 
 
 def _parse_respondent(text: str) -> str:

@@ -23,6 +23,32 @@ STATUSES = ("recruiting", "not_yet_recruiting", "active_not_recruiting", "comple
 SEXES = ("all", "female", "male")
 SETTING = re.compile(r"^\$\{([A-Z][A-Z0-9_]*)\}$")
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+# Patient-facing trial texts may name the person screened with {you} / {your}: the patient
+# reads "your own white blood cells", a parent "your child's own white blood cells".
+PERSON = {
+    "self": {"you": "you", "your": "your"},
+    "guardian": {"you": "your child", "your": "your child's"},
+    "helper": {"you": "the patient", "your": "the patient's"},
+}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+MAX_CALLBACK_DAYS = 30
+
+
+def personal(text: str | None, respondent: str | None = "self") -> str | None:
+    """A trial text with {you} / {your} said for who is answering (the patient by default)."""
+    if text is None:
+        return None
+    words = PERSON.get(respondent or "self", PERSON["self"])
+    return _PLACEHOLDER.sub(lambda m: words.get(m.group(1), m.group(0)), text)
+
+
+def _placeholder_problem(text: str) -> str | None:
+    for name in _PLACEHOLDER.findall(text):
+        if name not in PERSON["self"]:
+            return f"unknown placeholder {{{name}}}: only {{you}} and {{your}}"
+    if "{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text):
+        return "unmatched { or }"
+    return None
 
 TRIAL_FIELDS = {
     "id", "title", "short_title", "plain_summary", "treatment", "conditions", "age", "sexes",
@@ -55,6 +81,29 @@ class Site:
     name: str
     city: str
     contact: Contact
+    short_name: str | None = None  # what patients read on a result card ("Union Hospital")
+    # "the team usually calls within N working days": a whole number, or a ${SETTING} the
+    # deployment fills (the listings say nothing about it); None when unknown.
+    callback_days: int | str | None = None
+
+    @property
+    def label(self) -> str:
+        """The short name patients read: "Union Hospital"."""
+        return self.short_name or self.name
+
+    def resolved_callback_days(self, env: Mapping[str, str] | None = None) -> int | None:
+        """The working days within which the team usually calls, or None when not set (or not a
+        whole number from 1 to 30: a wrong setting never reaches a patient)."""
+        value = self.callback_days
+        if isinstance(value, str):
+            match = SETTING.match(value)
+            value = ((os.environ if env is None else env).get(match.group(1)) or "").strip() if match else value
+            value = int(value) if value.isdigit() else None
+        return value if isinstance(value, int) and 1 <= value <= MAX_CALLBACK_DAYS else None
+
+    def phone(self, env: Mapping[str, str] | None = None) -> str | None:
+        """The site's phone from the listing (or the deployment's setting); None where there is none."""
+        return self.contact.resolved(env)["phone"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +116,11 @@ class Criterion:
     plain: str | None = None  # the same idea in patient words
     group: str | None = None  # e.g. the disease a list in the seed belongs to
     note: str | None = None  # where the seed was ambiguous or lost text
+    plain_template: str | None = None  # `plain` with its {you} / {your} placeholders
+
+    def plain_for(self, respondent: str | None) -> str | None:
+        """`plain` for who is answering: "... since your child took part in ..." for a parent."""
+        return personal(self.plain_template or self.plain, respondent)
 
     @property
     def site_only(self) -> bool:
@@ -110,6 +164,11 @@ class Trial:
     criteria: tuple[Criterion, ...]
     file: str
     age_note: str | None = None  # said to patients where the listing's age limits are missing or unusual
+    summary_template: str | None = None  # plain_summary with its {you} / {your} placeholders
+
+    def summary_for(self, respondent: str | None) -> str:
+        """The plain summary for who is answering ("your child's own white blood cells")."""
+        return personal(self.summary_template or self.plain_summary, respondent)
 
     def facts(self) -> set[str]:
         return set().union(*(c.facts() for c in self.criteria)) if self.criteria else set()
@@ -177,6 +236,10 @@ def load_trial(path: Path, facts: Mapping[str, Fact]) -> Trial:
             fail(field, "missing text")
     if raw.get("age_note") is not None and (not isinstance(raw["age_note"], str) or not raw["age_note"].strip()):
         fail("age_note", "must be a short text")
+    for field in ("plain_summary", "age_note"):
+        problem = _placeholder_problem(raw[field]) if isinstance(raw.get(field), str) else None
+        if problem:
+            fail(field, problem)
     if raw.get("status") not in STATUSES:
         fail("status", f"must be one of {', '.join(STATUSES)}")
     if raw.get("sexes") not in SEXES:
@@ -218,7 +281,7 @@ def load_trial(path: Path, facts: Mapping[str, Fact]) -> Trial:
         id=trial_id.strip(),
         title=raw["title"].strip(),
         short_title=raw["short_title"].strip(),
-        plain_summary=raw["plain_summary"].strip(),
+        plain_summary=personal(" ".join(raw["plain_summary"].split())),
         treatment=raw["treatment"].strip(),
         conditions=tuple(conditions),
         age_min=age.get("min"),
@@ -233,7 +296,8 @@ def load_trial(path: Path, facts: Mapping[str, Fact]) -> Trial:
         information=tuple(raw.get("information", [])),
         criteria=tuple(criteria),
         file=name,
-        age_note=" ".join(raw["age_note"].split()) if raw.get("age_note") else None,
+        age_note=personal(" ".join(raw["age_note"].split())) if raw.get("age_note") else None,
+        summary_template=" ".join(raw["plain_summary"].split()),
     )
 
 
@@ -241,7 +305,7 @@ def _parse_site(raw: Any, index: int, fail) -> Site:
     where = f"sites[{index}]"
     if not isinstance(raw, dict):
         fail(where, "must be a mapping")
-    unknown = set(raw) - {"id", "name", "city", "contact"}
+    unknown = set(raw) - {"id", "name", "city", "contact", "short_name", "callback_days"}
     if unknown:
         fail(f"{where}.{sorted(unknown)[0]}", "unknown field")
     if not isinstance(raw.get("id"), str) or not SITE_ID.match(raw["id"]):
@@ -249,6 +313,16 @@ def _parse_site(raw: Any, index: int, fail) -> Site:
     for field in ("name", "city"):
         if not isinstance(raw.get(field), str) or not raw[field].strip():
             fail(f"{where}.{field}", "missing text")
+    short_name = raw.get("short_name")
+    if short_name is not None and (not isinstance(short_name, str) or not short_name.strip()
+                                   or len(short_name.split()) > 5):
+        fail(f"{where}.short_name", "must be a short text of at most 5 words, e.g. Union Hospital")
+    callback = raw.get("callback_days")
+    if callback is not None and not (
+            (isinstance(callback, int) and not isinstance(callback, bool) and 1 <= callback <= MAX_CALLBACK_DAYS)
+            or (isinstance(callback, str) and SETTING.match(callback))):
+        fail(f"{where}.callback_days", f"must be a whole number of working days (1 to {MAX_CALLBACK_DAYS}) "
+                                       "or a setting like ${SITE_NAME_CALLBACK_DAYS}")
     contact = raw.get("contact")
     if not isinstance(contact, dict) or not contact.get("role"):
         fail(f"{where}.contact", "needs at least a role")
@@ -261,7 +335,8 @@ def _parse_site(raw: Any, index: int, fail) -> Site:
             fail(f"{where}.contact.{key}", "a setting must look like ${SITE_NAME_EMAIL}")
     if not contact.get("phone") and not contact.get("email"):
         fail(f"{where}.contact", "needs a phone or an email (a ${SETTING} where the listing gives none)")
-    return Site(id=raw["id"], name=raw["name"].strip(), city=raw["city"].strip(), contact=Contact(**contact))
+    return Site(id=raw["id"], name=raw["name"].strip(), city=raw["city"].strip(), contact=Contact(**contact),
+                short_name=short_name.strip() if short_name else None, callback_days=callback)
 
 
 def _parse_criterion(raw: Any, index: int, facts: Mapping[str, Fact], name: str) -> Criterion:
@@ -299,13 +374,16 @@ def _parse_criterion(raw: Any, index: int, facts: Mapping[str, Fact], name: str)
     for text_field in ("plain", "group", "note"):
         if raw.get(text_field) is not None and not isinstance(raw[text_field], str):
             fail(text_field, "must be text")
+    if raw.get("plain") is not None and _placeholder_problem(raw["plain"]):
+        fail("plain", _placeholder_problem(raw["plain"]))
     return Criterion(
         id=where,
         kind=raw["kind"],
         text=" ".join(raw["text"].split()),
         rule=rule_at("rule") if has_rule else None,
         applies_if=rule_at("applies_if") if "applies_if" in raw else None,
-        plain=raw.get("plain"),
+        plain=personal(raw.get("plain")),
+        plain_template=raw.get("plain"),
         group=raw.get("group"),
         note=raw.get("note"),
     )

@@ -54,10 +54,14 @@ SMALL_TALK = {
     "out_of_scope": "Sorry, I can only help check these studies.",
     "nlu_fallback": "Sorry, I didn't understand that.",
 }
-RESULTS_INTRO = (
-    "Thank you. Here is what your answers suggest for each study. "
-    "This is not a decision: only the study team can decide who can join."
-)
+RESULTS_INTRO = "Thank you. Your results are ready."
+RESULTS_WHERE = ('Each study has a short card under "Your results", below the chat. '
+                 "This is not a decision: only the study team can decide who can join.")
+RESULTS_NONE_FIT = "None of these studies seems to fit right now. Your own doctor can talk with you about other options."
+RESULTS_CHANGE = 'If an answer was wrong, type "go back" or "start over".'
+MORE_ABOUT = "More about this study"
+STILL_TO_CHECK = "What the study team still checks"
+OTHER_REASONS = "Other reasons"
 
 _CRISIS = re.compile(
     r"\b(kill(ing)? (my|him|her)self|suicid\w*|end(ing)? (my|his|her) life|take (my|his|her) (own )?life|"
@@ -87,10 +91,6 @@ def days(count: int) -> str:
     return f"{count} day{'s' if count != 1 else ''}"
 
 
-def _where(trial) -> str:
-    return "; ".join(f"{site.name}, {site.city}" for site in trial.sites)
-
-
 STATUS_NOTES = {
     "not_yet_recruiting": "This study is not yet recruiting: you can ask to be contacted when it opens.",
     "active_not_recruiting": "This study is not taking new people at the moment.",
@@ -108,58 +108,114 @@ def date_text(day) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
 
-def does_not_fit(trial, failed) -> str:
-    first = failed[0].criterion
-    reason = first.plain or f'The study\'s rule says: "{first.text}"'
-    more = f" ({len(failed) - 1} other rule{'s' if len(failed) > 2 else ''} also did not fit.)" if len(failed) > 1 else ""
-    return f"{trial.short_title}: this study does not seem to fit. {reason}{more}"
+# ---- the results: one short card per study (prescreen/screening/results.py) ----
+VERDICT_LABELS = {
+    "possibly_eligible": "May be a match",
+    "possibly_eligible_later": "May fit after a waiting period",
+    "not_eligible": "Does not seem to fit",
+}
+_FOR_WHOM = {"self": "", "guardian": " for your child", "helper": " for the person you help"}
+STATUS_SHORT = {"not_yet_recruiting": "It is not recruiting yet.", "active_not_recruiting": "It is not taking new people now.",
+                "completed": "It has finished."}
+UNSURE_ON_CARD = "The team will check what you were not sure about."
+NEXT_SHORT = "The team can call you if you ask."
 
 
-def _about(trial, site_checks, unsure_topics) -> list[str]:
-    """What follows the verdict: the study, its status, where, and what the team still checks."""
-    parts = [trial.plain_summary]
-    for note in (status_note(trial), trial.age_note):
-        if note:
-            parts.append(note)
-    parts.append(f"Where: {_where(trial)}.")
-    unsure = f"what you were not sure about: {', '.join(t.lower() for t in unsure_topics)}" if unsure_topics else ""
-    if trial.criteria_incomplete:  # no count: "everything else" and "1 thing" never side by side
-        parts.append("This study has not published its full rules, so the study team will go through them with you"
-                     + (f", including {unsure}." if unsure else "."))
-        return parts
-    count = len(site_checks)
-    checks = f"The study team still needs to check {count} thing{'s' if count != 1 else ''}, such as tests and medical records"
-    parts.append(checks + (f", and {unsure}." if unsure else "."))
-    return parts
+def verdict_sentence(verdict: str, respondent: str | None, earliest=None) -> str:
+    """"This study may be a match for your child." """
+    whom = _FOR_WHOM.get(respondent or "self", "")
+    if verdict == "possibly_eligible":
+        return f"This study may be a match{whom}."
+    if verdict == "possibly_eligible_later":
+        when = f", from about {date_text(earliest)}" if earliest else ""
+        return f"This study may fit after a waiting period{when}."  # the date is what matters here
+    return f"This study does not seem to fit{whom}."
 
 
-def may_fit(trial, site_checks, unsure_topics) -> str:
-    return " ".join([f"{trial.short_title}: this study may be a match."] + _about(trial, site_checks, unsure_topics))
+def rule_reason(criterion, respondent: str | None) -> str:
+    """A criterion in the patient's words; the listing's own words only where none were written."""
+    return criterion.plain_for(respondent) or f'The study\'s rule says: "{criterion.text}"'
 
 
-def may_fit_later(trial, waiting_for, earliest, site_checks, unsure_topics) -> str:
-    """A study whose only failures are waiting periods: when, and why, in plain words."""
-    reasons = []
-    for result in waiting_for:
-        reason = result.criterion.plain or f'The study\'s rule says: "{result.criterion.text}"'
-        if reason not in reasons:
-            reasons.append(reason)
-    head = (f"{trial.short_title}: this study may fit after a waiting period, from about {date_text(earliest)}. "
-            f"{' '.join(reasons)} The study team can plan the screening with you.")
-    return " ".join([head] + _about(trial, site_checks, unsure_topics))
+def illness_reason(labels: list[str]) -> str:
+    """The illness first when the illness is the reason: "This study is for lupus (SLE)." """
+    names = [_lower_first(label) for label in labels]
+    if len(names) > 2:
+        return f"This study is for {', '.join(names[:-1])} or {names[-1]}."
+    return f"This study is for {' or '.join(names)}."
 
 
-def what_next(fits) -> str:
-    if not fits:
-        return (
-            "None of these studies seems to fit right now. Your own doctor can talk with you about other options. "
-            'Thank you for your time. If an answer was wrong, type "go back" or "start over".'
-        )
-    sites = "; ".join(_where(trial) for trial in fits)
-    return (
-        f"What next: the study team can tell you more. The studies that may fit, now or after a wait, are run at: {sites}. "
-        'Thank you for your time. If an answer was wrong, type "go back" or "start over".'
-    )
+def _lower_first(label: str) -> str:
+    first = label.split()[0] if label.split() else label
+    if len(first) > 1 and (first[1].isupper() or "'" in first or "’" in first):
+        return label  # "ANCA vasculitis", "Sjögren's syndrome"
+    return label[:1].lower() + label[1:]
+
+
+def where_text(sites) -> str:
+    """"Where: Union Hospital, Wuhan." (the short name patients know, not the full one)."""
+    return "Where: " + "; ".join(f"{site.label}, {site.city}" for site in sites) + "."
+
+
+def next_text(verdict: str, callback_days: int | None) -> str | None:
+    """What happens next and when: the per-site setting, or no timeframe where none is set."""
+    if verdict == "not_eligible":
+        return None
+    if callback_days:
+        return (f"If you ask to be contacted, the team usually calls within "
+                f"{callback_days} working day{'s' if callback_days != 1 else ''}.")
+    return "If you ask to be contacted, the study team will call you."
+
+
+def phone_text(phone: str | None) -> str:
+    return f"Phone: {phone}." if phone else "No phone number is listed."
+
+
+def incomplete_rules_text(unsure_topics) -> str:
+    unsure = f", including what you were not sure about: {', '.join(unsure_topics)}" \
+        if unsure_topics else ""
+    return f"This study has not published its full rules, so the study team will go through them with you{unsure}."
+
+
+# What the study team still checks, in plain words: topics found in the criteria's words,
+# never a count ("22 things") and never the listing's numbers.
+CHECK_TOPICS = (
+    ("Blood and urine tests", r"blood|urine|serum|h(a)?emoglobin|platelet|neutrophil|lymphocyte|white cell|count|"
+                              r"creatinine|bilirubin|\bALT\b|\bAST\b|HBV|HCV|HBsAg|HBcAb|HIV|syphilis|antibod|antigen|"
+                              r"test|laborator|eGFR|albumin|protein|DNA|titer"),
+    ("Scores of how active the illness is", r"score|SLEDAI|BILAG|\bPGA\b|ECOG|activity|classification"),
+    ("Checks of the heart, lungs and other organs", r"heart|cardiac|ECG|echocardio|ejection|lung|pulmonary|oxygen|"
+                                                    r"liver|kidney|renal|nephritis|organ|brain|nervous|spinal"),
+    ("Past treatments and medicines", r"treatment|therap|medicin|drug|steroid|glucocorticoid|dose|vaccin|prednison|"
+                                      r"transfusion|dialysis|plasma|surgery|operation|transplant"),
+    ("Pregnancy and birth control", r"pregnan|contracep|breast|lactat|fertil"),
+    ("The consent form and the study visits", r"consent|complian|cooperat|follow-up|willing|voluntar"),
+)
+OTHER_RECORDS = "Other parts of the medical records"
+
+
+def check_topics(texts) -> list[str]:
+    """Plain topics for the criteria texts (and site-check notes) the team still has to check."""
+    found = set()
+    for text in texts:
+        hits = [label for label, pattern in CHECK_TOPICS if re.search(pattern, text, re.IGNORECASE)]
+        found |= set(hits) or {OTHER_RECORDS}
+    return [label for label, _ in CHECK_TOPICS if label in found] + ([OTHER_RECORDS] if OTHER_RECORDS in found else [])
+
+
+def results_in_chat(verdicts: list[str]) -> str:
+    """Said once in the chat: how many studies may fit, and where the cards are."""
+    counts = [(sum(v == key for v in verdicts), key) for key in VERDICT_LABELS]
+    words = {"possibly_eligible": ("may be a match", "may be a match"),
+             "possibly_eligible_later": ("may fit after a waiting period", "may fit after a waiting period"),
+             "not_eligible": ("does not seem to fit", "do not seem to fit")}
+    parts = [f"{n} {'study' if n == 1 else 'studies'} {words[key][0] if n == 1 else words[key][1]}"
+             for n, key in counts if n]
+    summary = (", ".join(parts[:-1]) + " and " + parts[-1]) if len(parts) > 1 else parts[0]
+    text = f"{RESULTS_INTRO} {summary[0].upper()}{summary[1:]}. {RESULTS_WHERE}"
+    if not any(v != "not_eligible" for v in verdicts):
+        text += f" {RESULTS_NONE_FIT}"
+    return f"{text} {RESULTS_CHANGE}"
 
 
 NOT_SCREENING_NOW = 'To check the studies again, say "hi". To change an answer, say "go back".'
