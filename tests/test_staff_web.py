@@ -4,6 +4,7 @@ Two sites with one coordinator each, made with the documented accounts command; 
 handoffs are made by the core package, as a screening with consent makes them.
 """
 import csv
+import html
 import io
 import re
 import time
@@ -11,7 +12,8 @@ import time
 import pytest
 import requests
 
-from prescreen.referral.handoff import create_handoff, save_screening
+from prescreen.referral.handoff import create_handoff, erase_conversation, save_screening
+from prescreen.screening.conversation import Screening
 from prescreen.storage import Database
 from prescreen.referral.summary import Contact
 from servers import Assistant
@@ -24,12 +26,49 @@ ANNA_TRIAL, WANG_TRIAL = "NCT06421701", "cd19-bcma-car-t-sle-wuhan"
 HOSTILE_NAMES = ["=HYPERLINK(\"http://evil\",\"x\")", "+1 555", "-2+3", "@SUM(A1)", "\tTabbed", "\rReturn"]
 
 
-def handoff(db, catalog, trial, name, conversation):
-    s = adult_screening()
+def handoff(db, catalog, trial, name, conversation, screening=None, contact=None):
+    s = screening or adult_screening()
     screening_id = save_screening(db, catalog, conversation, s)
-    handoff_id = create_handoff(db, catalog, conversation, screening_id, s, trial, Contact(name=name, phone="13800138000"),
+    handoff_id = create_handoff(db, catalog, conversation, screening_id, s, trial,
+                                contact or Contact(name=name, phone="13800138000"),
                                 "1", "consent text", env={"PRESCREEN_OUTBOX_DIR": "unused"})
     return handoff_id, screening_id
+
+
+# A patient with more answers: a not-sure answer, a "how long ago", a non-ASCII name, medicines.
+RICH_NAME = "Zhāng Wěi 张伟"
+RICH_MEDICINES = "prednisone 10 mg; hydroxychloroquine"
+CHILD_SITE, CHILD_TRIAL = "hangzhou-zju-childrens", "cd19-car-t-sle-children-hangzhou"
+
+
+def rich_screening():
+    from prescreen.screening.durations import DaysAgo
+
+    s = Screening(respondent="self")
+    s.record({"condition": "sle"}, "lupus")
+    s.record({"diagnosis_when": DaysAgo.exactly(730)}, "two years ago")
+    s.record({"age": 34}, "I'm 34")
+    s.record({"sex": "female"}, "woman")
+    s.record({"refractory": True}, "yes")
+    s.record({"hiv": "not_sure"}, "I don't know")
+    return s
+
+
+def child_screening():
+    s = Screening(respondent="guardian")
+    s.record({"condition": "sle"}, "lupus")
+    s.record({"age": 9}, "she is 9")
+    s.record({"sex": "female"}, "girl")
+    return s
+
+
+def waiting_screening():
+    from prescreen.screening.durations import DaysAgo
+
+    s = adult_screening()
+    s.record({"live_vaccine": True}, "yes")
+    s.record({"live_vaccine_when": DaysAgo.exactly(14)}, "two weeks ago")
+    return s
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +80,21 @@ def web(tmp_path_factory, catalog):
         "anna": handoff(db, catalog, ANNA_TRIAL, "Chen <b>Mei</b>", "conv-anna"),
         "wang": handoff(db, catalog, WANG_TRIAL, "Wang Fang", "conv-wang"),
         "csv": [handoff(db, catalog, ANNA_TRIAL, name, f"conv-csv-{i}")[0] for i, name in enumerate(HOSTILE_NAMES)],
+        "rich": handoff(db, catalog, ANNA_TRIAL, RICH_NAME, "conv-rich", rich_screening(),
+                        Contact(name=RICH_NAME, phone="13900139000", preferred_time="weekday mornings",
+                                language="Mandarin", medicines=RICH_MEDICINES)),
+        "later": handoff(db, catalog, ANNA_TRIAL, "Later Wait", "conv-later", waiting_screening()),
+        "child": handoff(db, catalog, CHILD_TRIAL, "Zhou Parent", "conv-child", child_screening(),
+                         Contact(name="Zhou Parent", phone="13700137000", language="English")),
+        "gone": handoff(db, catalog, ANNA_TRIAL, "Gone Away", "conv-gone"),
     }
+    erase_conversation(db, "conv-gone")  # withdrawn: the row stays, with nothing personal
     servers.db = db
     servers.accounts("add-user", "anna", "--name", "Anna Li", "--site", ANNA_SITE, "--password-stdin", password=PASSWORD)
     servers.accounts("add-user", "wang", "--name", "Wang Lei", "--site", WANG_SITE, "--password-stdin", password=PASSWORD)
     servers.accounts("add-user", "locked", "--name", "Lock Test", "--site", WANG_SITE, "--password-stdin",
+                     password=PASSWORD)
+    servers.accounts("add-user", "zhou", "--name", "Zhou Min", "--site", CHILD_SITE, "--password-stdin",
                      password=PASSWORD)
     servers.tokens = {site: servers.accounts("add-token", site, "--label", "HIS") for site in (ANNA_SITE, WANG_SITE)}
     try:
@@ -258,3 +307,120 @@ def test_the_web_process_runs_the_relay_as_make_run_starts_it(tmp_path, catalog)
     finally:
         servers.stop()
         db.engine.dispose()
+
+
+# ---- summaries coordinators can act on at a glance (issue 14) ----
+
+RICH_PROFILE = ("34 years · Female · Lupus (SLE) · answered by the patient · Mandarin · best time: weekday mornings"
+                " · CAR-NK cells for lupus (Hangzhou) · may be a match · New")
+
+
+def shanghai_today():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def waiting_date(catalog):
+    from datetime import timedelta
+
+    from prescreen.screening.eligibility import evaluate_trial
+
+    result = evaluate_trial(catalog.trial(ANNA_TRIAL), waiting_screening().values(), list(catalog.facts))
+    assert result.verdict == "possibly_eligible_later" and result.wait_days
+    return (shanghai_today() + timedelta(days=result.wait_days)).isoformat()
+
+
+def row_of(page: str, handoff_id: str) -> str:
+    """The list's table row that links to this handoff."""
+    start = page.index(f'href="/staff/handoffs/{handoff_id}"')
+    return page[page.rindex("<tr", 0, start):page.index("</tr>", start)]
+
+
+def test_the_list_starts_each_patient_with_a_one_line_profile(web, catalog):
+    page = login(web, "anna").get(web.web_url + "/staff/").text
+    assert f'<p class="profile">{RICH_PROFILE}</p>' in row_of(page, web.ids["rich"][0])
+    later = row_of(page, web.ids["later"][0])
+    assert f"may fit after a waiting period (from about {waiting_date(catalog)})" in later and "later" in later
+    assert "Withdrawn by the patient · CAR-NK cells for lupus (Hangzhou)" in row_of(page, web.ids["gone"][0])
+    assert f">{ANNA_TRIAL}<" not in page  # the study by its short title, never its id
+    child = login(web, "zhou").get(web.web_url + "/staff/").text
+    assert ("9 years · Female · Lupus (SLE) · parent of a 9-year-old · English · best time: not given · "
+            "CAR-T cells for lupus at a children's hospital, age 5 and over (Hangzhou)").replace("'", "&#39;") \
+        in row_of(child, web.ids["child"][0])
+
+
+def test_the_detail_page_groups_what_is_still_to_verify(web, catalog):
+    page = login(web, "anna").get(f"{web.web_url}/staff/handoffs/{web.ids['rich'][0]}").text
+    assert page.index('id="profile">' + RICH_PROFILE) < page.index('id="contact-h"')  # the profile comes first
+    inclusion, exclusion = page.index('id="verify-inclusion"'), page.index('id="verify-exclusion"')
+    routine = page.index('<details class="routine">')
+    assert inclusion < exclusion < routine
+    items = re.findall(r'<li class="(\w+)"><span class="tag">([^<]+)</span> ([^<]+)', page[exclusion:routine])
+    # The patient's not-sure answer first, labelled; then the listing's own order.
+    assert items[0][:2] == ("not_sure", "patient not sure") and "HIV" in items[0][2]
+    assert {status for status, _, _ in items} == {"not_sure", "unknown", "verify_site"}
+    assert {label for _, label, _ in items} == {"patient not sure", "not asked", "verify at site"}
+    listing = [c.text for c in catalog.trial(ANNA_TRIAL).criteria if c.kind == "exclusion"]
+    places = [(status != "not_sure", next(i for i, c in enumerate(listing) if c.startswith(html.unescape(text).strip())))
+              for status, _, text in items]
+    assert len(places) >= 5 and places == sorted(places)  # not sure first, each block in the listing's order
+    # Boilerplate only under the collapsed routine items.
+    consent_text = "sign an informed consent form"
+    assert consent_text not in page[inclusion:routine] and consent_text in page[routine:]
+    assert "investigators consider it inappropriate" in page[routine:]
+    assert "Open: HIV (ever tested positive)" in page
+
+
+def test_answers_medicines_and_consent_time_are_shown_in_words_and_local_time(web):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    page = login(web, "anna").get(f"{web.web_url}/staff/handoffs/{web.ids['rich'][0]}").text
+    answers = page[page.index('id="answers-h"'):page.index('id="delivery-h"')]
+    assert "<td>Lupus (SLE)</td>" in answers and "<td>about 2 years ago</td>" in answers
+    assert "<td>Illness</td>" in answers and "<td>not sure</td>" in answers and "<td>Female</td>" in answers
+    assert ">sle<" not in answers and "730" not in answers and "days ago" not in answers
+    assert f'id="medicines">{RICH_MEDICINES}<' in page
+    with web.db.transaction() as session:
+        from prescreen.storage import HandoffRecord
+
+        accepted = datetime.fromisoformat(session.get(HandoffRecord, web.ids["rich"][0]).payload["consent"]["accepted_at"])
+    local = accepted.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"accepted {local:%Y-%m-%d %H:%M} (Asia/Shanghai), version 1" in page
+    later = login(web, "anna").get(f"{web.web_url}/staff/handoffs/{web.ids['later'][0]}").text
+    assert "may fit after a waiting period (from about" in later[:later.index('id="contact-h"')]
+
+
+def test_csv_has_the_profile_notes_and_withdrawn_flag_and_keeps_non_ascii_names(web):
+    client = login(web, "anna")
+    url = f"{web.web_url}/staff/handoffs/{web.ids['rich'][0]}"
+    reply = client.post(url + "/status", data={"status": "contacted", "note": "Called.\nShe will send =her labs",
+                                               "csrf": csrf(client, web, f"/staff/handoffs/{web.ids['rich'][0]}")},
+                        allow_redirects=False)
+    assert reply.status_code == 303
+    raw = client.get(web.web_url + "/staff/export.csv").content
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel keeps the names
+    rows = {row["handoff_id"]: row for row in csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))}
+    rich = rows[web.ids["rich"][0]]
+    assert (rich["name"], rich["age"], rich["sex"], rich["illness"]) == (RICH_NAME, "34", "Female", "Lupus (SLE)")
+    assert rich["answered_by"] == "answered by the patient" and rich["study"] == "CAR-NK cells for lupus (Hangzhou)"
+    assert rich["medicines"] == RICH_MEDICINES and rich["withdrawn"] == "no" and rich["status"] == "Contacted"
+    assert rich["notes"].endswith("anna: Called. / She will send =her labs")
+    assert rich["result"] == "may be a match" and rich["may_fit_from"] == ""
+    later = rows[web.ids["later"][0]]
+    assert later["result"].startswith("may fit after a waiting period") and later["may_fit_from"] in later["result"]
+    gone = rows[web.ids["gone"][0]]
+    assert gone["withdrawn"] == "yes" and gone["name"] == "withdrawn" and gone["age"] == ""
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in rows.values() for cell in row.values())
+
+
+def test_the_api_gives_each_handoff_its_profile(web):
+    headers = {"Authorization": f"Bearer {web.tokens[ANNA_SITE]}"}
+    listing = {h["handoff_id"]: h for h in requests.get(web.web_url + "/api/handoffs", headers=headers).json()["handoffs"]}
+    rich = listing[web.ids["rich"][0]]
+    assert rich["profile"]["line"] == RICH_PROFILE.rsplit(" · ", 1)[0] + " · " + rich["profile"]["status"]
+    assert (rich["profile"]["age"], rich["profile"]["illness"]) == (34, "Lupus (SLE)")
+    assert rich["contact"]["medicines"] == RICH_MEDICINES
+    assert listing[web.ids["later"][0]]["may_fit_from"]

@@ -39,7 +39,7 @@ async def handoffs(request):
     except review.ReviewError as error:
         return _error(400, str(error))
     rows = await asyncio.to_thread(review.handoffs_json, request.app.ctx.db, f"api:{site_id}:{label}", site_id,
-                                   filters)
+                                   filters, request.app.ctx.catalog, request.app.ctx.settings.timezone)
     return response.json({"site_id": site_id, "handoffs": rows})
 
 
@@ -51,7 +51,7 @@ async def screening(request, screening_id):
     site_id, label = found
     try:
         body = await asyncio.to_thread(review.screening_json, request.app.ctx.db, f"api:{site_id}:{label}",
-                                       site_id, screening_id)
+                                       site_id, screening_id, request.app.ctx.catalog, request.app.ctx.settings.timezone)
     except review.NotFound:
         return _error(404, "no such screening for this site")
     return response.json(body)

@@ -113,7 +113,9 @@ async def handoff_list(request, user):
         return refused
     rows, counts = await asyncio.to_thread(review.list_handoffs, ctx.db, user.actor, user.sites, filters,
                                            ctx.settings.timezone)
-    return render(request, "list.html.j2", user=user, rows=rows, counts=counts, filters=filters,
+    views = await asyncio.to_thread(lambda: {h.id: review.describe(h, ctx.catalog, ctx.settings.timezone)
+                                             for h in rows})
+    return render(request, "list.html.j2", user=user, rows=rows, views=views, counts=counts, filters=filters,
                   trials=_trials_of(ctx.catalog, user.sites), query=urlencode(filters.query_args()))
 
 
@@ -124,7 +126,8 @@ async def export(request, user):
     filters, refused = _filters(request, user)
     if refused:
         return refused
-    body = await asyncio.to_thread(review.export_csv, ctx.db, user.actor, user.sites, filters, ctx.settings.timezone)
+    body = await asyncio.to_thread(review.export_csv, ctx.db, user.actor, user.sites, filters, ctx.settings.timezone,
+                                   ctx.catalog)
     return response.text(body, content_type="text/csv; charset=utf-8",
                          headers={"Content-Disposition": 'attachment; filename="handoffs.csv"'})
 
@@ -142,6 +145,7 @@ async def _detail(request, user, handoff_id, error: str | None = None, status: i
     except review.NotFound:
         return render(request, "error.html.j2", status=404, user=user, message="There is no such handoff for your site.")
     return render(request, "detail.html.j2", status=status, user=user, h=handoff, error=error,
+                  v=review.describe(handoff, ctx.catalog, ctx.settings.timezone),
                   trial=ctx.catalog.trial(handoff.trial_id) if handoff.trial_id in ctx.trial_ids else None,
                   next_statuses=review.NEXT_STATUSES[handoff.status])
 

@@ -14,6 +14,9 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from sqlalchemy import func, select
 
+from prescreen.referral import summary
+from prescreen.screening.conversation import decode_value
+from prescreen.screening.eligibility import evaluate_trial
 from prescreen.storage import (
     AnswerRecord,
     AuditRecord,
@@ -44,8 +47,10 @@ NEXT_STATUSES = {
     "withdrawn": (),
 }
 MAX_NOTE_LENGTH = 2000
-CSV_COLUMNS = ["handoff_id", "created_at", "trial_id", "site", "status", "name", "phone", "email",
-               "preferred_time", "language", "delivery"]
+CSV_COLUMNS = ["handoff_id", "created_at", "study", "trial_id", "site", "status", "withdrawn", "result",
+               "may_fit_from", "age", "sex", "illness", "answered_by", "name", "phone", "email", "preferred_time",
+               "language", "medicines", "notes", "delivery"]
+CSV_BOM = "\ufeff"  # so a spreadsheet reads the file as UTF-8 and keeps non-ASCII names
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -115,7 +120,7 @@ def list_handoffs(db: Database, actor: str, sites: frozenset[str], filters: Filt
         query = base.where(HandoffRecord.status == filters.status) if filters.status else base
         rows = list(session.scalars(query.order_by(HandoffRecord.created_at.desc(), HandoffRecord.id)))
         for row in rows:
-            row.outbox  # noqa: B018 - load it while the session is open
+            row.outbox, row.notes  # noqa: B018 - load them while the session is open
         db.audit(session, actor, audit_action, "handoffs", _describe(filters, len(rows)))
     return rows, counts
 
@@ -168,17 +173,73 @@ def handoff_audit(db: Database, actor: str, sites: frozenset[str], handoff_id: s
                                     .order_by(AuditRecord.id)))
 
 
-def export_csv(db: Database, actor: str, sites: frozenset[str], filters: Filters, tz: tzinfo = timezone.utc) -> str:
+def export_csv(db: Database, actor: str, sites: frozenset[str], filters: Filters, tz: tzinfo = timezone.utc,
+               catalog=None) -> str:
+    """The list as CSV (UTF-8 with a byte-order mark), one row per handoff with its profile and notes;
+    every cell neutralised so a spreadsheet never runs it as a formula."""
     rows, _ = list_handoffs(db, actor, sites, filters, tz, audit_action="exported")
     out = io.StringIO()
+    out.write(CSV_BOM)
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for h in rows:
+        view = describe(h, catalog, tz)
+        p = view["profile"]
+        notes = " | ".join(f"{n.at.astimezone(tz):%Y-%m-%d %H:%M} {n.author}: {_one_line(n.note)}" for n in h.notes
+                           if n.note)
         writer.writerow([neutralise_cell(value) for value in (
-            h.id, h.created_at.astimezone(tz).isoformat(timespec="seconds"), h.trial_id, h.site_name, STATUSES[h.status],
-            h.contact_name, h.contact_phone or "", h.contact_email or "", h.preferred_time or "", h.language or "",
+            h.id, h.created_at.astimezone(tz).isoformat(timespec="seconds"), view["study"], h.trial_id, h.site_name,
+            STATUSES[h.status], "yes" if view["withdrawn"] else "no", p.get("verdict", ""),
+            view["earliest"].isoformat() if view["earliest"] else "", p.get("age"), p.get("sex"),
+            p.get("illness"), p.get("answered_by"), h.contact_name, h.contact_phone or "",
+            h.contact_email or "", h.preferred_time or "", h.language or "", view["medicines"] or "", notes,
             delivery_status(h.outbox))])
     return out.getvalue()
+
+
+def _one_line(text: str) -> str:
+    return " / ".join(line.strip() for line in (text or "").splitlines() if line.strip())
+
+
+def describe(h: HandoffRecord, catalog, tz: tzinfo = timezone.utc) -> dict:
+    """What the staff pages show about one handoff, read from the payload stored with it (as the site
+    received it) and the trial file: the one-line profile, still to verify (grouped), the answers
+    in words, the current medicines, the consent time in `tz`, and the earliest date after a
+    waiting period. A withdrawn handoff has nothing but its study and status."""
+    payload = h.payload or {}
+    trial = catalog.trial(h.trial_id) if catalog is not None and h.trial_id in {t.id for t in catalog.trials} else None
+    study = trial.short_title if trial is not None else h.trial_id
+    if h.status == "withdrawn" or payload.get("type") == "withdrawal":
+        return {"withdrawn": True, "study": study, "earliest": None, "medicines": None, "consent_at": "",
+                "answers": [], "to_verify": {"inclusion": [], "exclusion": [], "routine": []},
+                "profile": {"study": study, "status": STATUSES[h.status],
+                            "line": f"Withdrawn by the patient · {study}"}}
+    entries = {a["fact"]: {"value": a.get("value"), "said": a.get("said", "")} for a in payload.get("answers", [])}
+    values = {fact: entry["value"] for fact, entry in entries.items()}
+    verdict = payload.get("verdict")
+    earliest = None
+    if trial is not None and verdict == "possibly_eligible_later":
+        decoded = {fact: decode_value(value) for fact, value in values.items()}
+        earliest = evaluate_trial(trial, decoded, list(catalog.facts), today=h.created_at.astimezone(tz).date()
+                                  ).earliest_date
+    contact = payload.get("contact") or {}
+    facts = catalog.facts if catalog is not None else {}
+    if catalog is not None:
+        profile = summary.profile(catalog, trial, values, payload.get("respondent"), contact, verdict, earliest,
+                                  STATUSES[h.status])
+        to_verify = summary.to_verify(catalog, trial, {c["id"]: c["status"] for c in payload.get("criteria", [])},
+                                      values)
+    else:
+        profile = {"study": study, "status": STATUSES[h.status], "line": f"{study} · {STATUSES[h.status]}"}
+        to_verify = {"inclusion": [], "exclusion": [], "routine": []}
+    accepted = (payload.get("consent") or {}).get("accepted_at")
+    return {
+        "withdrawn": False, "study": study, "earliest": earliest, "profile": profile, "to_verify": to_verify,
+        "answers": summary.readable_answers(facts, entries),
+        "medicines": (contact.get("medicines") or "").strip() or None,
+        "consent_version": (payload.get("consent") or {}).get("version"),
+        "consent_at": summary.local_time(datetime.fromisoformat(accepted), tz) if accepted else "",
+    }
 
 
 def neutralise_cell(value) -> str:
@@ -191,12 +252,14 @@ def neutralise_cell(value) -> str:
     return "".join("\ufffd" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
 
 
-def handoffs_json(db: Database, actor: str, site_id: str, filters: Filters) -> list[dict]:
+def handoffs_json(db: Database, actor: str, site_id: str, filters: Filters, catalog=None,
+                  tz: tzinfo = timezone.utc) -> list[dict]:
     rows, _ = list_handoffs(db, actor, frozenset({site_id}), filters, audit_action="api_list")
-    return [_handoff_json(h) for h in rows]
+    return [_handoff_json(h, catalog, tz) for h in rows]
 
 
-def screening_json(db: Database, actor: str, site_id: str, screening_id: str) -> dict:
+def screening_json(db: Database, actor: str, site_id: str, screening_id: str, catalog=None,
+                   tz: tzinfo = timezone.utc) -> dict:
     """A screening as one site may see it: only if it was handed to that site, and only
     that site's trials, handoffs and deliveries."""
     with db.transaction() as session:
@@ -219,18 +282,24 @@ def screening_json(db: Database, actor: str, site_id: str, screening_id: str) ->
             "respondent": screening.respondent,
             "results": [{"trial_id": r.trial_id, "verdict": r.verdict, "criteria": r.criteria} for r in results],
             "answers": [{"fact": a.fact, "value": a.value, "said": a.said} for a in answers],
-            "handoffs": [_handoff_json(h) for h in handoffs],
+            "handoffs": [_handoff_json(h, catalog, tz) for h in handoffs],
         }
         db.audit(session, actor, "api_screening_viewed", f"screening:{screening_id}")
         return body
 
 
-def _handoff_json(h: HandoffRecord) -> dict:
+PROFILE_KEYS = ("age", "sex", "illness", "answered_by", "language", "best_time", "study", "verdict", "status", "line")
+
+
+def _handoff_json(h: HandoffRecord, catalog=None, tz: tzinfo = timezone.utc) -> dict:
+    view = describe(h, catalog, tz)
     return {
         "handoff_id": h.id, "screening_id": h.screening_id, "created_at": h.created_at.isoformat(timespec="seconds"),
         "trial_id": h.trial_id, "site_id": h.site_id, "status": h.status,
         "contact": {"name": h.contact_name, "phone": h.contact_phone, "email": h.contact_email,
-                    "preferred_time": h.preferred_time, "language": h.language},
+                    "preferred_time": h.preferred_time, "language": h.language, "medicines": view["medicines"]},
+        "profile": {key: view["profile"].get(key) for key in PROFILE_KEYS},
+        "may_fit_from": view["earliest"] and view["earliest"].isoformat(),
         "delivery": {"status": delivery_status(h.outbox),
                      "channels": [{"channel": o.channel, "status": o.status, "attempts": o.attempts,
                                    "delivered_at": o.delivered_at and o.delivered_at.isoformat(timespec="seconds")}
