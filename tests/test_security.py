@@ -614,3 +614,47 @@ def test_retention_deletes_unconsented_screenings_and_old_conversations(site, pa
     lines = [line for line in log.splitlines() if "retention:" in line]
     assert lines and all(re.search(r"retention: deleted \d+ screenings, \d+ handoffs, \d+ conversation", line)
                          for line in lines)
+
+
+def test_retention_and_erasure_on_postgresql(postgres, catalog):
+    """The same retention and erase command with both databases on a real PostgreSQL server."""
+    import psycopg2
+
+    from prescreen.referral.handoff import conversation_of_screening
+    from prescreen.staff.retention import erase_screening, run_retention
+    from test_handoff import adult_screening
+
+    tracker_url, prescreen_url = postgres.create_database("sec_tracker"), postgres.create_database("sec_prescreen")
+    db = Database(prescreen_url)
+    db.create_schema()
+    with psycopg2.connect(tracker_url) as connection, connection.cursor() as cursor:  # Rasa's events table, in short
+        cursor.execute("create table events (id serial primary key, sender_id varchar(255) not null, "
+                       "type_name varchar(255) not null, timestamp float, data text)")
+        for sender in ("pg-unconsented", "pg-consented", "pg-chat-only"):
+            cursor.execute("insert into events (sender_id, type_name, timestamp, data) values (%s, 'user', %s, '{}')",
+                           (sender, time.time()))
+    screening, trial = adult_screening(), catalog.trials[0]
+    save_screening(db, catalog, "pg-unconsented", screening)
+    kept = save_screening(db, catalog, "pg-consented", screening)
+    create_handoff(db, catalog, "pg-consented", kept, screening, trial.id, Contact(name="Pg Patient"), "1",
+                   "consent", env={"PRESCREEN_OUTBOX_DIR": "/nonexistent-unused"})
+    tracker = TrackerEvents(tracker_url)
+    try:
+        counts = run_retention(db, tracker, env={}, now=utcnow() + timedelta(days=31))
+        assert counts == {"screenings": 1, "handoffs": 0, "conversations": 2}
+        with psycopg2.connect(tracker_url) as connection, connection.cursor() as cursor:
+            cursor.execute("select sender_id from events")
+            assert cursor.fetchall() == [("pg-consented",)]
+        assert conversation_of_screening(db, kept) == "pg-consented"
+        assert erase_screening(db, kept, "coord0", tracker, "patient phoned") == 1
+        with psycopg2.connect(prescreen_url) as connection, connection.cursor() as cursor:
+            cursor.execute("select status, contact_name from handoffs")
+            assert cursor.fetchall() == [("withdrawn", "withdrawn")]
+            cursor.execute("select count(*) from answers")
+            assert cursor.fetchone() == (0,)
+        with psycopg2.connect(tracker_url) as connection, connection.cursor() as cursor:
+            cursor.execute("select count(*) from events")
+            assert cursor.fetchone() == (0,)
+    finally:
+        tracker.dispose()
+        db.engine.dispose()
