@@ -24,7 +24,8 @@ PASSWORD = "a long test password"
 def limited(tmp_path_factory):
     servers = Assistant(tmp_path_factory.mktemp("limits"), env={
         "RATE_LIMIT_PER_CONVERSATION": str(PER_CONVERSATION), "RATE_LIMIT_PER_ADDRESS": str(PER_ADDRESS),
-        "STAFF_HTTPS": "1", "STAFF_SESSION_HOURS": str(SESSION_HOURS), "STAFF_IDLE_SECONDS": "3600"})
+        "STAFF_HTTPS": "1", "STAFF_SESSION_HOURS": str(SESSION_HOURS), "STAFF_IDLE_SECONDS": "3600",
+        "PATIENT_HTTPS": "1"})
     try:
         servers.start_actions()
         servers.start_rasa()
@@ -150,3 +151,35 @@ def test_https_pages_send_hsts_and_sessions_end_after_their_absolute_lifetime(li
         codes.append(client.get(limited.web_url + "/staff/", allow_redirects=False).status_code)
         time.sleep(1)
     assert codes[0] == 200 and codes[-1] == 302 and re.match(r"^2+3+$", "".join(str(c)[0] for c in codes))
+
+
+def test_the_patient_page_over_https_sends_hsts_and_refuses_framing(limited):
+    limited.start_patient_page()
+    page = requests.get(limited.patient_url + "/")
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert page.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+
+def test_the_sliding_window_forgets_old_messages_and_counts_keys_apart():
+    from rasa_addons.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(per_conversation=2, per_address=3, clock=lambda: now[0])
+    assert [limiter.allow("a", "c1") for _ in range(3)] == [True, True, False]  # the conversation's limit
+    assert limiter.allow("a", "c2") is False  # the address has had 3 in this minute
+    assert limiter.allow("b", "c3") is True  # another address is not slowed
+    now[0] += 61
+    assert limiter.allow("a", "c1") is True  # a minute later
+
+
+def test_session_tokens_open_only_what_this_key_signed():
+    from rasa_addons.session_tokens import SessionTokens
+
+    ours, theirs = SessionTokens("key one"), SessionTokens("key two")
+    token, conversation = ours.issue()
+    assert ours.conversation_of(token) == conversation and len(conversation) == 32
+    assert theirs.conversation_of(token) is None  # another key (another deployment, an old key)
+    tampered = conversation[:-1] + ("0" if conversation[-1] != "0" else "1") + "." + token.split(".")[1]
+    for bad in [conversation, tampered, token + "x", "é." + token.split(".")[1], None, 42, "", "a.b.c"]:
+        assert ours.conversation_of(bad) is None, bad
+    assert ours.issue()[1] != conversation  # every session is new
