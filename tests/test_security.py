@@ -658,3 +658,35 @@ def test_retention_and_erasure_on_postgresql(postgres, catalog):
     finally:
         tracker.dispose()
         db.engine.dispose()
+
+
+def test_a_withdrawal_after_an_email_is_sent_as_an_email_too(tmp_path, catalog):
+    """Finding 8 on the email channel: the notice goes the same way, signed by nothing personal."""
+    import email as email_parser
+    import email.policy  # noqa: F401 - email_parser.policy
+
+    from prescreen.referral.handoff import erase_conversation
+    from prescreen.referral.relay import Relay
+    from receivers import MailReceiver
+    from test_handoff import make_handoff
+
+    db = Database(f"sqlite:///{tmp_path / 'prescreen.db'}")
+    db.create_schema()
+    mail = MailReceiver().start()
+    try:
+        env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port), "SMTP_SECURITY": "plain-local-test",
+               "SITE_NCT06421701_EMAIL": "crc@hospital.test"}
+        handoff_id = make_handoff(db, catalog, env, conversation="conv-email-withdraw")
+        relay = Relay(db, env=env)
+        assert relay.run_once() == 1 and len(mail.messages) == 1
+        assert erase_conversation(db, "conv-email-withdraw") == 1
+        assert relay.run_once() == 1 and len(mail.messages) == 2
+        notice = email_parser.message_from_bytes(mail.messages[1], policy=email_parser.policy.default)
+        assert "withdrew" in notice["Subject"] and notice["To"] == "crc@hospital.test"
+        assert notice["Message-ID"] == f"<{handoff_id}-email-withdrawn@prescreen>"
+        body = notice.get_body(("plain",)).get_content() + notice.get_body(("html",)).get_content()
+        assert "Li Wei" not in body and "138" not in body and "do not contact the patient" in body
+        assert relay.run_once() == 0  # sent once
+    finally:
+        mail.stop()
+        db.engine.dispose()
