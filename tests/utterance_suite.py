@@ -35,7 +35,6 @@ NAV_YES = {"refractory"}
 NAV_CHOICE = {"respondent": "self", "condition": "sle", "sex": "female"}
 NAV_NUMBER = {"age": "34"}
 NAV_CONTACT = {"name": "Mei Lin", "phone": "+86 138 0013 8000", "email": "mei.lin@example.org"}
-STEP_ORDER = ["offer", "consent", "name", "phone", "email", "time", "language"]
 
 
 def load_facts() -> tuple[dict, dict]:
@@ -170,9 +169,12 @@ class Navigator:
         self.assistant, self.tracker_db, self.facts, self.groups = assistant, tracker_db, facts, groups
 
     def reached(self, at: dict, state: State, ticked: set) -> bool:
-        if "step" in at:
-            return state.stage == "contact" and state.referral.get("step") == at["step"] and bool(
-                state.referral.get("trial"))
+        if "step" in at:  # "offer": one study's offer, or the one multi-select offer of every study ("choose")
+            step = state.referral.get("step")
+            if at["step"] == "offer":
+                return state.stage == "contact" and (step == "choose" or (step == "offer" and state.referral.get(
+                    "trial")))
+            return state.stage == "contact" and step == at["step"] and bool(state.referral.get("trial"))
         if state.stage != "screening":
             return False
         if "after" in at:
@@ -186,6 +188,12 @@ class Navigator:
         via = {**at.get("via", {})}
         if state.stage == "contact":
             step = state.referral.get("step")
+            if step == "choose":  # the multi-select offer: tick the first study, then Done
+                if not state.referral.get("chosen"):
+                    first = next((b["payload"] for b in buttons if '"offer:' in b["payload"]), None)
+                    if first:
+                        return first
+                return _choice(buttons, "done") or "done"
             if step in ("offer", "consent"):
                 return "/affirm"
             if step in NAV_CONTACT:
@@ -339,8 +347,8 @@ class Judge:
         def keep() -> bool:  # same question or step on screen, nothing recorded, nothing erased
             if contact:
                 return (not erased and after.screen() == before.screen()
-                        and after.referral.get("consented") == before.referral.get("consented")
-                        and after.referral.get("contact") == before.referral.get("contact"))
+                        and all(after.referral.get(k) == before.referral.get(k)
+                                for k in ("consented", "contact", "chosen")))
             return still_on and nothing_new and not after.screening.get("pending")
 
         def asked_again() -> bool:  # keep, with a reply that is about the question (clarify, no_answer)
@@ -420,12 +428,27 @@ class Judge:
                 checks.append(keep() and bool(MEDICAL_WORDS.search(said)))
             elif key == "crisis":
                 checks.append(CRISIS_NUMBER in text and not erased)
+            elif key == "agree" and before.referral.get("step") == "choose":
+                # a plain yes to "which study teams may contact you?": studies chosen, or asked which ones
+                chose = bool(after.referral.get("chosen")) or after.referral.get("step") == "consent"
+                checks.append(not erased and after.stage == "contact" and (chose or keep()))
             elif key == "agree":
-                want_step = {"offer": "consent", "consent": "name"}[at["step"]]
+                want_step = {"offer": "consent", "consent": "name"}[before.referral.get("step")]
                 same_trial = after.referral.get("trial") == before.referral.get("trial")
                 checks.append(not erased and after.stage == "contact" and (
                     (same_trial and after.referral.get("step") == want_step)
                     or before.referral.get("trial") in (after.referral.get("consented") or [])))
+            elif key == "chosen":  # at the multi-select offer: these studies (ids, or places in the list)
+                offers = before.referral.get("offers") or []
+                wanted = {offers[w - 1] if isinstance(w, int) and 0 < w <= len(offers) else w for w in want}
+                ref = after.referral
+                got = set(ref.get("chosen") or []) | set(ref.get("queue") or []) | ({ref["trial"]} if ref.get(
+                    "trial") else set())
+                checks.append(not erased and after.stage == "contact" and got == wanted)
+            elif key == "decline" and before.referral.get("step") == "choose":
+                moved_on = after.stage != "contact" or after.referral.get("step") not in ("choose", "consent")
+                checks.append(not erased and moved_on and not after.referral.get("chosen")
+                              and after.referral.get("consented") == before.referral.get("consented"))
             elif key == "decline":
                 trial = before.referral.get("trial")
                 moved = after.referral.get("trial") != trial or after.stage != "contact"
