@@ -1,6 +1,8 @@
 """A coordinator in a real browser: sign in, open a handoff, change its status."""
 
-from browser import browser_page, screenshot
+from contextlib import contextmanager
+
+from browser import ARTIFACTS, FLAGS, axe_violations, browser_page, chromium_path, screenshot
 from test_staff_web import PASSWORD
 from test_staff_web import web  # noqa: F401 - the running web process with its data
 
@@ -36,3 +38,102 @@ def test_a_coordinator_signs_in_opens_a_handoff_and_changes_its_status(web):  # 
         actions = [a.action for a in session.scalars(select(AuditRecord).where(
             AuditRecord.record == f"handoff:{handoff_id}", AuditRecord.actor == "staff:wang"))]
     assert "status_changed" in actions and "handoff_viewed" in actions
+
+
+def sign_in(page, web, username):  # noqa: F811 - the fixture's name
+    page.goto(web.web_url + "/staff/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Patients who asked to be contacted").wait_for()
+
+
+def test_the_profile_line_is_what_a_coordinator_sees_first(web):  # noqa: F811
+    from test_staff_web import RICH_NAME
+
+    rich_id = web.ids["rich"][0]
+    with browser_page() as page:
+        sign_in(page, web, "anna")
+        row = page.locator("tr", has=page.get_by_role("link", name=RICH_NAME))
+        line = row.locator("p.profile")
+        assert line.is_visible()
+        text = line.inner_text()
+        for part in ("34 years", "Female", "Lupus (SLE)", "answered by the patient", "Mandarin",
+                     "best time: weekday mornings", "CAR-NK cells for lupus (Hangzhou)", "may be a match"):
+            assert part in text, (part, text)
+        box = line.bounding_box()
+        assert box["height"] < 60  # one line (or two at most) at desktop width, not a paragraph
+        later = page.locator("tr.later p.profile").first.inner_text()
+        assert "may fit after a waiting period (from about 20" in later
+        screenshot(page, "staff-list-profiles")
+        page.get_by_role("link", name=RICH_NAME).click()
+        page.get_by_role("heading", name=RICH_NAME).wait_for()
+        assert rich_id in page.url
+        profile = page.locator("#profile")
+        assert profile.inner_text().startswith("34 years · Female · Lupus (SLE)")
+        # The profile is on the first screen, above the contact details.
+        assert profile.bounding_box()["y"] < page.get_by_role("heading", name="Contact").bounding_box()["y"] < 900
+        routine = page.locator("details.routine")
+        assert not routine.get_attribute("open") and not routine.locator("li").first.is_visible()
+        routine.locator("summary").click()
+        assert routine.locator("li").first.is_visible()  # collapsed, one click away
+        first = page.locator("#to-verify ul.verify").nth(1).locator("li").first
+        assert first.locator(".tag").inner_text() == "patient not sure" and "HIV" in first.inner_text()
+        screenshot(page, "staff-detail-profile")
+
+
+@contextmanager
+def page_for_axe(width: int = 1280, height: int = 900):
+    """A page that lets axe-core's script in: the staff pages' policy (rightly) refuses inline scripts."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=FLAGS, headless=True)
+        try:
+            page = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True).new_page()
+            page.set_default_timeout(20_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def test_staff_pages_have_no_serious_accessibility_violations(web):  # noqa: F811
+    rich_id = web.ids["rich"][0]
+    found = {}
+    with page_for_axe() as page:
+        page.goto(web.web_url + "/staff/login")
+        found["staff-login"] = axe_violations(page, "staff-login")
+        sign_in(page, web, "anna")
+        found["staff-list"] = axe_violations(page, "staff-list")
+        page.goto(f"{web.web_url}/staff/handoffs/{rich_id}")
+        page.locator("#profile").wait_for()
+        found["staff-detail"] = axe_violations(page, "staff-detail")
+        page.goto(f"{web.web_url}/staff/handoffs/{web.ids['gone'][0]}")
+        found["staff-detail-withdrawn"] = axe_violations(page, "staff-detail-withdrawn")
+        page.goto(f"{web.web_url}/staff/handoffs/{rich_id}/audit")
+        page.get_by_role("heading", name="Audit log").wait_for()
+        found["staff-audit"] = axe_violations(page, "staff-audit")
+        page.goto(f"{web.web_url}/staff/handoffs/no-such-handoff")
+        found["staff-error"] = axe_violations(page, "staff-error")
+        page.goto(f"{web.web_url}/staff/handoffs/{rich_id}/summary")  # the site's summary, as sent
+        found["site-summary"] = axe_violations(page, "site-summary")
+    assert found == {name: [] for name in found}, found
+    assert (ARTIFACTS / "axe-staff-detail.json").exists()
+
+
+def test_the_staff_pages_fit_a_phone(web):  # noqa: F811
+    from test_staff_web import RICH_PROFILE
+
+    with browser_page(390, 844) as page:
+        sign_in(page, web, "anna")
+        wide = "() => document.documentElement.scrollWidth - window.innerWidth"
+        assert page.evaluate(wide) <= 0
+        assert RICH_PROFILE in page.locator("table.patients").inner_text()
+        screenshot(page, "staff-list-phone")
+        page.goto(f"{web.web_url}/staff/handoffs/{web.ids['rich'][0]}")
+        page.locator("#profile").wait_for()
+        assert page.evaluate(wide) <= 0
+        small = page.evaluate("""() => [...document.querySelectorAll('main button, main select, main input:not([type=hidden])')]
+            .filter(e => e.getBoundingClientRect().height < 44).map(e => e.outerHTML.slice(0, 60))""")
+        assert small == []
+        screenshot(page, "staff-detail-phone")

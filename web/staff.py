@@ -116,6 +116,7 @@ async def handoff_list(request, user):
     views = await asyncio.to_thread(lambda: {h.id: review.describe(h, ctx.catalog, ctx.settings.timezone)
                                              for h in rows})
     return render(request, "list.html.j2", user=user, rows=rows, views=views, counts=counts, filters=filters,
+                  zone=getattr(ctx.settings.timezone, "key", "local time"),
                   trials=_trials_of(ctx.catalog, user.sites), query=urlencode(filters.query_args()))
 
 

@@ -132,10 +132,15 @@ def profile(catalog: Catalog, trial: Trial | None, values: Mapping[str, Any], re
         "language": language, "best_time": best_time, "study": trial.short_title if trial is not None else "",
         "verdict": verdict_line(verdict, earliest), "status": status,
     }
-    shown = [f"{age} years" if age is not None else "age not given", sex or "sex not given",
-             illness or "illness not given", found["answered_by"], language or "language not given",
-             f"best time: {best_time or 'not given'}", found["study"], found["verdict"], status or ""]
-    found["line"] = " · ".join(part for part in shown if part)
+    shown = [("age", f"{age} years" if age is not None else "age not given", age is None),
+             ("sex", sex or "sex not given", sex is None),
+             ("illness", illness or "illness not given", illness is None),
+             ("answered_by", found["answered_by"], respondent is None),
+             ("language", language or "language not given", language is None),
+             ("best_time", f"best time: {best_time or 'not given'}", best_time is None),
+             ("study", found["study"], False), ("verdict", found["verdict"], False), ("status", status or "", False)]
+    found["parts"] = [{"key": key, "text": text, "missing": missing} for key, text, missing in shown if text]
+    found["line"] = " · ".join(part["text"] for part in found["parts"])
     return found
 
 
