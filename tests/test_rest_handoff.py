@@ -8,7 +8,7 @@ import time
 import pytest
 
 from receivers import MailReceiver, WebhookReceiver
-from servers import Assistant
+from servers import Assistant, patient_reply
 from test_rest_channel import screen
 
 WEBHOOK_TRIAL = "NCT06421701"
@@ -200,3 +200,22 @@ def test_a_coordinator_works_a_handoff_from_a_real_screening(assistant):
     token = re.search(r'name="csrf" value="([^"]+)"', detail).group(1)
     client.post(assistant.web_url + path + "/status", data={"status": "contacted", "note": "Called.", "csrf": token})
     assert 'id="status">Contacted<' in client.get(assistant.web_url + path).text
+
+
+def test_the_consent_text_names_the_sensitive_topics_of_these_answers(assistant):
+    """A woman is asked about pregnancy, so her consent names it; a man is not, so his does not."""
+    consents = {}
+    for sender, sex in (("rest-consent-topics-f", "female"), ("rest-consent-topics-m", "male")):
+        messages = assistant.say(sender, "hello")
+        for _ in range(30):
+            if any("custom" in m for m in messages):
+                break
+            last = [m for m in messages if m.get("text")][-1]["text"].lower()
+            reply = sex if "what sex" in last else patient_reply(messages)
+            messages = assistant.say(sender, reply)
+        consents[sex] = texts(assistant.say(sender, "1"))
+    assert "Do you agree?" in consents["female"] and "Do you agree?" in consents["male"]
+    assert "pregnancy" in consents["female"] and "pregnancy" not in consents["male"]
+    for text in consents.values():
+        assert "thoughts of suicide" in text and "HIV" in text  # both were asked these
+        assert "days" in text and "This chat is run by" in text and "unless you ask them to delete it" in text
