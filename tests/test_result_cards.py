@@ -261,3 +261,11 @@ def test_the_check_refuses_bad_card_fields(tmp_path, extra, summary, field):
     with pytest.raises(TrialDataError) as error:
         site_file(tmp_path, TRIALS_DIR, extra, summary)
     assert error.value.field == field
+
+
+def test_the_payload_carries_the_announcement_and_the_cards_fixed_words(catalog):
+    messages = results_messages(catalog, {"condition": "other"}, TODAY, "self", {})
+    [payload] = [m.custom for m in messages if m.custom]
+    assert payload["summary"] == "Thank you. Your results are ready. 5 studies do not seem to fit."
+    assert payload["labels"]["more"] == "More about this study"
+    assert set(payload["labels"]) == {"more", "checks", "other_reasons", "announce_where"}

@@ -37,7 +37,9 @@ def results_messages(catalog: Catalog, values: dict[str, Any], today: date | Non
     results = [evaluate_trial(trial, values, order, today) for trial in catalog.trials]
     results.sort(key=lambda r: _ORDER[r.verdict])  # studies that may fit first, then those after a wait
     cards = [result_card(catalog, r, values, respondent, env) for r in results]
-    return [Message(wording.results_in_chat([r.verdict for r in results])), Message(custom={"results": cards})]
+    verdicts = [r.verdict for r in results]
+    payload = {"results": cards, "summary": wording.results_summary(verdicts), "labels": dict(wording.CARD_LABELS)}
+    return [Message(wording.results_in_chat(verdicts)), Message(custom=payload)]
 
 
 def result_card(catalog: Catalog, result, values: Mapping[str, Any], respondent: str | None = "self",
@@ -79,6 +81,7 @@ def result_card(catalog: Catalog, result, values: Mapping[str, Any], respondent:
         "criteria": [{"id": r.id, "status": r.status} for r in result.criteria if r.status != "not_applicable"],
     }
     if verdict == POSSIBLY_ELIGIBLE_LATER:
+        card["when"] = wording.from_when(result.earliest_date)
         card["earliest_date"] = result.earliest_date.isoformat()
         card["waiting_for"] = [r.id for r in result.failed]
     return card

@@ -59,9 +59,12 @@ RESULTS_WHERE = ('Each study has a short card under "Your results", below the ch
                  "This is not a decision: only the study team can decide who can join.")
 RESULTS_NONE_FIT = "None of these studies seems to fit right now. Your own doctor can talk with you about other options."
 RESULTS_CHANGE = 'If an answer was wrong, type "go back" or "start over".'
-MORE_ABOUT = "More about this study"
-STILL_TO_CHECK = "What the study team still checks"
-OTHER_REASONS = "Other reasons"
+CARD_LABELS = {  # the cards' fixed words, sent with the results so the page holds no wording of its own
+    "more": "More about this study",
+    "checks": "What the study team still checks",
+    "other_reasons": "Other reasons",
+    "announce_where": "The cards are below the chat.",
+}
 
 _CRISIS = re.compile(
     r"\b(kill(ing)? (my|him|her)self|suicid\w*|end(ing)? (my|his|her) life|take (my|his|her) (own )?life|"
@@ -130,6 +133,10 @@ def verdict_sentence(verdict: str, respondent: str | None, earliest=None) -> str
         when = f", from about {date_text(earliest)}" if earliest else ""
         return f"This study may fit after a waiting period{when}."  # the date is what matters here
     return f"This study does not seem to fit{whom}."
+
+
+def from_when(day) -> str:
+    return f"From about {date_text(day)}."
 
 
 def rule_reason(criterion, respondent: str | None) -> str:
@@ -205,6 +212,15 @@ def check_topics(texts) -> list[str]:
 
 def results_in_chat(verdicts: list[str]) -> str:
     """Said once in the chat: how many studies may fit, and where the cards are."""
+    return _results_text(verdicts, True)
+
+
+def results_summary(verdicts: list[str]) -> str:
+    """What the page announces when the cards appear: "Your results are ready. 5 studies may be a match." """
+    return _results_text(verdicts, False)
+
+
+def _results_text(verdicts: list[str], in_chat: bool) -> str:
     counts = [(sum(v == key for v in verdicts), key) for key in VERDICT_LABELS]
     words = {"possibly_eligible": ("may be a match", "may be a match"),
              "possibly_eligible_later": ("may fit after a waiting period", "may fit after a waiting period"),
@@ -212,7 +228,10 @@ def results_in_chat(verdicts: list[str]) -> str:
     parts = [f"{n} {'study' if n == 1 else 'studies'} {words[key][0] if n == 1 else words[key][1]}"
              for n, key in counts if n]
     summary = (", ".join(parts[:-1]) + " and " + parts[-1]) if len(parts) > 1 else parts[0]
-    text = f"{RESULTS_INTRO} {summary[0].upper()}{summary[1:]}. {RESULTS_WHERE}"
+    text = f"{RESULTS_INTRO} {summary[0].upper()}{summary[1:]}."
+    if not in_chat:
+        return text
+    text += f" {RESULTS_WHERE}"
     if not any(v != "not_eligible" for v in verdicts):
         text += f" {RESULTS_NONE_FIT}"
     return f"{text} {RESULTS_CHANGE}"

@@ -1,53 +1,131 @@
-// The patient page: start the chat widget (rasa-webchat, served from this site) and
-// show the results as cards, built from the assistant's machine-readable results.
+// The patient page: start the chat widget (rasa-webchat, served from this site), show the
+// results as one short card per study (from the assistant's machine-readable results), and
+// keep the page usable by keyboard and screen reader: focus follows each new question, the
+// results are announced and scrolled into view, a new screening clears them.
 (function () {
   "use strict";
   var RESULTS_KEY = "prescreen-results";
-  var VERDICTS = {
-    possibly_eligible: "May be a match",
-    possibly_eligible_later: "May fit after a waiting period",
-    not_eligible: "Does not seem to fit"
-  };
   var CLASSES = {possibly_eligible: "may-fit", possibly_eligible_later: "may-fit-later"};
-  var STATUSES = {not_yet_recruiting: "Not yet recruiting", active_not_recruiting: "Not recruiting now",
-                  completed: "Finished"};
+  var FALLBACK_LABELS = {more: "More about this study", checks: "What the study team still checks",
+                         other_reasons: "Other reasons", announce_where: "The cards are below the chat."};
+  var QUESTION = ".rw-from-response .rw-message-text";
+  var focusTimer = null;
+  var seenQuestions = 0;
 
-  function showResults(results) {
-    var list = document.getElementById("result-cards");
-    var titles = {};
-    document.querySelectorAll("#studies [data-trial-id]").forEach(function (card) {
-      titles[card.getAttribute("data-trial-id")] = card.querySelector("h3").textContent;
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text) { node.textContent = text; }  // text only: nothing from the server becomes markup
+    return node;
+  }
+
+  function list(title, items) {
+    var frag = document.createDocumentFragment();
+    if (!items || !items.length) { return frag; }
+    var head = el("p", "details-head");
+    head.appendChild(el("strong", "", title));
+    frag.appendChild(head);
+    var ul = el("ul");
+    items.forEach(function (item) { ul.appendChild(el("li", "", item)); });
+    frag.appendChild(ul);
+    return frag;
+  }
+
+  function card(result, labels) {
+    var item = el("li", "card result " + (CLASSES[result.verdict] || "no-fit"));
+    item.setAttribute("data-trial-id", result.trial_id);
+    item.appendChild(el("h3", "", result.title || result.trial_id));
+    item.appendChild(el("p", "verdict", result.verdict_text || result.verdict));
+    var body = el("div", "card-body");
+    [result.when, result.reason, result.where, result.next].forEach(function (text) {
+      if (text) { body.appendChild(el("p", "", text)); }
     });
-    list.textContent = "";
-    results.forEach(function (result) {
-      var item = document.createElement("li");
-      item.className = "card result " + (CLASSES[result.verdict] || "no-fit");
-      item.setAttribute("data-trial-id", result.trial_id);
-      var title = document.createElement("h3");
-      title.textContent = result.title || titles[result.trial_id] || result.trial_id;
-      var verdict = document.createElement("p");
-      verdict.className = "verdict";
-      verdict.textContent = VERDICTS[result.verdict] || result.verdict;
-      if (result.earliest_date) {  // ISO date; the message says it in words
-        verdict.textContent += " (from about " + result.earliest_date + ")";
-      }
-      if (STATUSES[result.status]) {
-        verdict.textContent += " · " + STATUSES[result.status];
-      }
-      var why = document.createElement("p");
-      why.textContent = result.message || "";  // text only: nothing from the server becomes markup
-      item.appendChild(title);
-      item.appendChild(verdict);
-      item.appendChild(why);
-      list.appendChild(item);
-    });
-    document.getElementById("results").hidden = false;
+    if (result.phone && result.phone_text) {  // no phone line on a study that does not fit
+      var line = el("p", "phone", "Phone: ");
+      var link = el("a", "", result.phone);
+      link.href = "tel:" + String(result.phone).replace(/[^0-9+]/g, "");
+      line.appendChild(link);
+      body.appendChild(line);
+    } else if (result.phone_text) {
+      body.appendChild(el("p", "phone", result.phone_text));
+    }
+    item.appendChild(body);
+    var details = result.details;
+    if (details) {
+      var more = el("details", "more");
+      more.appendChild(el("summary", "", labels.more));
+      if (details.summary) { more.appendChild(el("p", "", details.summary)); }
+      (details.notes || []).forEach(function (note) { more.appendChild(el("p", "", note)); });
+      more.appendChild(list(labels.other_reasons, details.other_reasons));
+      more.appendChild(list(labels.checks, details.checks));
+      item.appendChild(more);
+    }
+    return item;
+  }
+
+  function showResults(payload, announce) {
+    var labels = Object.assign({}, FALLBACK_LABELS, payload.labels || {});
+    var cards = document.getElementById("result-cards");
+    cards.textContent = "";
+    payload.results.forEach(function (result) { cards.appendChild(card(result, labels)); });
+    var section = document.getElementById("results");
+    section.hidden = false;
+    if (announce) {
+      document.getElementById("results-status").textContent =
+        (payload.summary || "") + " " + labels.announce_where;
+      var heading = document.getElementById("results-h");
+      section.scrollIntoView({block: "start"});
+      heading.focus({preventScroll: true});
+    }
+  }
+
+  function clearResults() {
+    sessionStorage.removeItem(RESULTS_KEY);
+    document.getElementById("result-cards").textContent = "";
+    document.getElementById("results").hidden = true;
+    document.getElementById("results-status").textContent = "";
+  }
+
+  function startsScreening(message) {
+    // The first question of every screening ("who is answering?") offers "I am the patient".
+    var replies = (message && (message.quick_replies || message.buttons)) || [];
+    return replies.some(function (reply) { return /"choice":\s*"self"/.test(reply.payload || ""); });
   }
 
   function onBotMessage(message) {
     if (message && Array.isArray(message.results)) {
-      sessionStorage.setItem(RESULTS_KEY, JSON.stringify(message.results));
-      showResults(message.results);
+      sessionStorage.setItem(RESULTS_KEY, JSON.stringify(message));
+      showResults(message, true);
+    } else if (startsScreening(message)) {
+      clearResults();
+    }
+  }
+
+  // Focus follows the conversation: after an answer, the new question gets focus (its
+  // buttons come next in the tab order), unless the patient is typing in the text box (the
+  // log announces it there) or has moved elsewhere on the page on purpose.
+  function focusLatestQuestion(force) {
+    var box = document.getElementById("webchat");
+    var questions = box.querySelectorAll(QUESTION);
+    var latest = questions[questions.length - 1];
+    if (!latest) { return; }
+    var active = document.activeElement;
+    var idle = !active || active === document.body || active === document.documentElement;
+    var inChat = active && box.contains(active) && !active.matches("textarea");
+    if (force || idle || inChat) {
+      latest.setAttribute("tabindex", "-1");
+      latest.focus();
+    }
+  }
+
+  function watchQuestions(box) {
+    var count = box.querySelectorAll(QUESTION).length;
+    if (count > seenQuestions) {
+      var first = seenQuestions === 0;
+      seenQuestions = count;
+      clearTimeout(focusTimer);
+      // The widget shows a reply's messages one after another: wait for the last one.
+      if (!first) { focusTimer = setTimeout(function () { focusLatestQuestion(false); }, 700); }
     }
   }
 
@@ -73,6 +151,7 @@
       log.setAttribute("role", "log");
       log.setAttribute("aria-live", "polite");
       log.setAttribute("aria-label", "Conversation");
+      log.setAttribute("tabindex", "0");  // a scrolling region: reachable by keyboard to scroll back
     }
   }
 
@@ -80,8 +159,12 @@
     var box = document.getElementById("webchat");
     var saved = sessionStorage.getItem(RESULTS_KEY);
     if (saved) {
-      try { showResults(JSON.parse(saved)); } catch (e) { sessionStorage.removeItem(RESULTS_KEY); }
+      try {
+        var payload = JSON.parse(saved);
+        if (Array.isArray(payload.results)) { showResults(payload, false); } else { clearResults(); }
+      } catch (e) { clearResults(); }
     }
+    document.getElementById("to-chat").addEventListener("click", function () { focusLatestQuestion(true); });
     window.WebChat.default({
       initPayload: "/greet",
       socketUrl: box.getAttribute("data-socket-url"),
@@ -102,7 +185,10 @@
       onSocketEvent: { bot_uttered: onBotMessage }
     }, box);
     makeAccessible(box);
-    new MutationObserver(function () { makeAccessible(box); }).observe(box, { childList: true, subtree: true });
+    new MutationObserver(function () {
+      makeAccessible(box);
+      watchQuestions(box);
+    }).observe(box, { childList: true, subtree: true });
   }
 
   if (document.readyState === "loading") {
