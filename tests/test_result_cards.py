@@ -269,3 +269,19 @@ def test_the_payload_carries_the_announcement_and_the_cards_fixed_words(catalog)
     assert payload["summary"] == "Thank you. Your results are ready. 5 studies do not seem to fit."
     assert payload["labels"]["more"] == "More about this study"
     assert set(payload["labels"]) == {"more", "checks", "other_reasons", "announce_where"}
+
+
+def test_the_trial_check_warns_about_what_would_make_a_card_long(tmp_path, catalog):
+    from conftest import TRIALS_DIR
+    from prescreen.screening.check import card_warnings
+
+    assert card_warnings(catalog) == []  # the real trial files give every card what it needs
+    long_reason = " ".join(["word"] * 31)
+    test_catalog = site_file(tmp_path, TRIALS_DIR)
+    assert card_warnings(test_catalog) == [
+        "t.yml: sites[0]: no short_name, so cards show the full name 'A Very Long Official Hospital Name of a University'"]
+    text = (tmp_path / "t.yml").read_text(encoding="utf-8")
+    (tmp_path / "t.yml").write_text(text.replace("plain: This study is for adults; {you} must be 18 or over.",
+                                                 f"plain: {long_reason}"), encoding="utf-8")
+    warnings = card_warnings(load_catalog(tmp_path))
+    assert "t.yml: inc-age: plain text of 31 words (a card's reason should be at most 30)" in warnings

@@ -113,6 +113,27 @@ def span_warnings(catalog) -> list[SpanWarning]:
     return found
 
 
+# ---- what the result cards need (prescreen/screening/results.py) ----
+# A card says at most 50 words: a reason over 30 words leaves no room for where and what next.
+PLAIN_WORDS = 30
+
+
+def card_warnings(catalog) -> list[str]:
+    """Trial texts that would make a patient's result card long or unclear; the file still loads."""
+    found = []
+    for trial in catalog.trials:
+        for index, site in enumerate(trial.sites):
+            if not site.short_name:
+                found.append(f"{trial.file}: sites[{index}]: no short_name, so cards show the full name "
+                             f"{site.name!r}")
+        for criterion in trial.criteria:
+            if criterion.rule is not None and not criterion.plain:
+                found.append(f"{trial.file}: {criterion.id}: no plain text, so a card quotes the listing's words")
+            elif criterion.plain and len(criterion.plain.split()) > PLAIN_WORDS:
+                found.append(f"{trial.file}: {criterion.id}: plain text of {len(criterion.plain.split())} words "
+                             f"(a card's reason should be at most {PLAIN_WORDS})")
+    return found
+
 
 def main(argv: list[str]) -> int:
     directory = Path(argv[0]) if argv else DEFAULT_DIR
@@ -127,6 +148,8 @@ def main(argv: list[str]) -> int:
         print(f"ok  {trial.file}: {trial.id}, {len(trial.criteria)} criteria, {ruled} with rules{flag}")
     print(f"ok  {len(catalog.facts)} facts in the question bank, {len(catalog.groups)} question groups")
     for warning in span_warnings(catalog):
+        print(f"warn  {warning}", file=sys.stderr)
+    for warning in card_warnings(catalog):
         print(f"warn  {warning}", file=sys.stderr)
     return 0
 
