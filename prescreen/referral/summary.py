@@ -115,7 +115,7 @@ def _waiting(result: TrialResult, created_at: datetime) -> str | None:
 
 def profile(catalog: Catalog, trial: Trial | None, values: Mapping[str, Any], respondent: str | None,
             contact: Mapping[str, Any], verdict: str | None, earliest: date | None = None,
-            status: str | None = None) -> dict:
+            status: str | None = None, study: str | None = None) -> dict:
     """Who the patient is, at a glance: age, sex, illness, who answered, language, best time,
     the study's short title, the pre-screening verdict (with the earliest date after a waiting
     period) and, for staff, the workflow status. `values` are the stored (encoded) answers.
@@ -129,7 +129,7 @@ def profile(catalog: Catalog, trial: Trial | None, values: Mapping[str, Any], re
     best_time = (contact.get("preferred_time") or "").strip() or None
     found = {
         "age": age, "sex": sex, "illness": illness, "answered_by": answered_by(respondent, age),
-        "language": language, "best_time": best_time, "study": trial.short_title if trial is not None else "",
+        "language": language, "best_time": best_time, "study": trial.short_title if trial is not None else (study or ""),
         "verdict": verdict_line(verdict, earliest), "status": status,
     }
     shown = [("age", f"{age} years" if age is not None else "age not given", age is None),

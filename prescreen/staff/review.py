@@ -226,7 +226,7 @@ def describe(h: HandoffRecord, catalog, tz: tzinfo = timezone.utc) -> dict:
     facts = catalog.facts if catalog is not None else {}
     if catalog is not None:
         profile = summary.profile(catalog, trial, values, payload.get("respondent"), contact, verdict, earliest,
-                                  STATUSES[h.status])
+                                  STATUSES[h.status], study=h.trial_id)
         to_verify = summary.to_verify(catalog, trial, {c["id"]: c["status"] for c in payload.get("criteria", [])},
                                       values)
     else:
