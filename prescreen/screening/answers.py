@@ -11,6 +11,7 @@ from datetime import date
 from typing import Iterable
 
 from prescreen.screening import wording
+from prescreen.screening.chinese import canonical, has_chinese
 from prescreen.screening.durations import DAYS_PER_UNIT, DaysAgo
 from prescreen.screening.factbank import NOT_SURE, Fact, QuestionGroup
 from prescreen.screening.polarity import MIXED, NO, NOT_SURE as HEDGE, YES, has_negation, polarity, says_not_sure
@@ -38,8 +39,10 @@ def normalise(text: str) -> str:
 
 
 def _has_phrase(text: str, phrase: str) -> bool:
-    """Whole-word match, so "male" is not found in "female"."""
+    """Whole-word match, so "male" is not found in "female"; Chinese, which has no spaces, anywhere."""
     phrase = normalise(phrase)
+    if has_chinese(phrase):
+        return phrase in text
     return bool(phrase) and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
 
 
@@ -249,10 +252,10 @@ def parse_answer(fact: Fact, text: str, today: date) -> object:
     if fact.type == "yes_no":
         value: object = parse_yes_no(text)
     elif fact.type == "number":
-        value = parse_number(fact, text)
+        value = parse_number(fact, canonical(text))
     elif fact.type == "time_ago":
         value = parse_range_payload(text[len(CHOICE_PREFIX):]) if text.startswith(f"{CHOICE_PREFIX}days:") \
-            else parse_time_ago(text, today)
+            else parse_time_ago(canonical(text), today)
     else:  # "choices": several options at once
         value = frozenset(parse_choice(fact, part) for part in re.split(r",|\band\b", text) if part.strip())
     return fact.check_answer(value)
@@ -273,7 +276,7 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
     if text == f"{CHOICE_PREFIX}none":
         return {f: False for f in ids}
     answers: dict[str, object] = {}
-    norm = normalise(text)
+    norm = normalise(canonical(text)) if has_chinese(text) and not polarity(text) else normalise(text)
     if re.fullmatch(r"\d+((\s*(,|and|&|\+)\s*|\s+)\d+)*", norm):  # only item numbers: "1, 3" or "2 and 4"
         for number in _numbers_in(norm):
             if not 1 <= number <= len(members):
@@ -310,7 +313,8 @@ def _items_named(norm: str, members: list[Fact]) -> set[str]:
     for member in members:
         for word in (member.label, *member.keywords):
             phrase = normalise(word or "")
-            for match in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", norm) if phrase else ():
+            pattern = re.escape(phrase) if has_chinese(phrase) else rf"(?<!\w){re.escape(phrase)}(?!\w)"
+            for match in re.finditer(pattern, norm) if phrase else ():
                 spans.setdefault(member.id, []).append(match.span())
     inside = lambda a, b: b[0] <= a[0] and a[1] <= b[1] and a != b  # noqa: E731
     return {

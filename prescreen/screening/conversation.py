@@ -388,9 +388,14 @@ def _parse_respondent(text: str) -> str:
     family = r"(mother|father|mom|mum|dad|parent|wife|husband|partner|sister|brother|aunt|uncle|grandmother|grandfather|friend)"
     if re.search(rf"\bmy {family}\b", norm) or re.search(r"\b(helping|someone else|relative|on behalf)\b", norm):
         return "helper"
-    if re.search(r"\b(child|son|daughter|kid|baby|boy|girl|parent|guardian|mother|father|mom|mum|dad)\b", norm):
+    if re.search(r"帮|替|代|朋友|亲戚|家人|配偶|丈夫|妻子|老公|老婆|我(妈|爸|母亲|父亲)", norm):
+        return "helper"
+    if re.search(r"\b(child|son|daughter|kid|baby|boy|girl|parent|guardian|mother|father|mom|mum|dad)\b", norm) \
+            or re.search(r"孩子|儿子|女儿|小孩|家长|监护人|父母|妈妈|爸爸", norm):
         return "guardian"
-    if re.search(r"\b(me|myself|patient|mine|self|i am|i'm|im|i)\b", norm):
+    not_me = re.search(r"\b(not|isnt|isn't) (the )?(patient|me|for me)\b|不是(病人|患者|我)", norm)
+    if not not_me and (re.search(r"\b(me|myself|patient|mine|self|i am|i'm|im|i)\b", norm)
+                       or re.search(r"病人|患者|本人|我自己|是我|我$", norm)):
         return "self"
     raise AnswerError("Please tap one of the buttons: are you the patient, a parent or guardian, or helping someone?")
 

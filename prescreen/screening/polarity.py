@@ -23,9 +23,12 @@ _NOT_SURE = [
     r"not that (i|im) (know|aware|remember)", r"as far as i know", r"(my |the )?doctors? (would|will|might) know",
     r"ask (my|the|a) doctor", r"(have|need|would have) to (check|ask|look)", r"who knows", r"depends",
     r"not exactly", r"no way to know", r"(i am|im) confused", r"(dont|do not) understand",
-    r"不知道", r"不确定", r"不清楚", r"记不清", r"记不得", r"忘了", r"可能", r"也许", r"说不准", r"🤷",
+    r"🤷",
 ]
-_NOT_SURE_RE = re.compile(r"(?<![\w])(" + "|".join(_NOT_SURE) + r")(?![\w])")
+# Chinese has no spaces between words, so its phrases are found anywhere in the reply.
+_NOT_SURE_ZH = ["不知道", "不确定", "不清楚", "记不清", "记不得", "不记得", "忘了", "忘记了", "可能", "也许", "说不准", "不太清楚",
+                "不好说", "说不好", "问医生", "大概吧", "好像", "应该是吧", "不太确定", "搞不清"]
+_NOT_SURE_RE = re.compile(r"(?<![\w])(" + "|".join(_NOT_SURE) + r")(?![\w])|" + "|".join(_NOT_SURE_ZH))
 
 _NEGATIONS = {
     "no", "nope", "nah", "naw", "nay", "n", "noo", "nooo", "nop", "never", "not", "none", "nothing", "neither",
