@@ -388,7 +388,9 @@ class Judge:
             elif key == "none_of":
                 values = {f: new.get(f) for f in facts}
                 no_yes = all(v is not True for v in values.values())
-                named = all(values.get(f) is False for f in want) or (still_on and not deflected())
+                # the named items must be recorded as no; with none named, asking again is right too
+                named = all(values.get(f) is False for f in want) if want else (
+                    all(v is False for v in values.values()) or (still_on and not deflected()))
                 checks.append(no_yes and named and not erased and after.stage == "screening")
                 negation_expected = True
             elif key == "days":
