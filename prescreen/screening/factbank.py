@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from prescreen.i18n import DataText
 from prescreen.screening.durations import DaysAgo, parse_duration
 from prescreen.screening.errors import TrialDataError
 from prescreen.screening.yamlfile import read_yaml
@@ -124,12 +125,30 @@ class QuestionGroup:
     facts: tuple[str, ...]
 
 
-GROUP_FIELDS = {"id", "question", "question_guardian", "why", "facts"}
+# Patient-facing texts; each has a Chinese version in a field of the same name with "_zh".
+FACT_TEXTS = ("question", "question_guardian", "why", "label")
+GROUP_TEXTS = ("question", "question_guardian", "why")
+OPTION_TEXTS = ("label",)
+OTHER_LANGUAGES = ("zh",)
+
+GROUP_FIELDS = {"id", "facts", *GROUP_TEXTS, *(f"{t}_{lang}" for t in GROUP_TEXTS for lang in OTHER_LANGUAGES)}
 
 FACT_FIELDS = {
-    "id", "type", "question", "question_guardian", "why", "options", "min", "max",
-    "follow_ups", "crisis_if_yes", "label", "keywords", "unit", "sensitive",
+    "id", "type", "options", "min", "max", "follow_ups", "crisis_if_yes", "keywords", "unit", "sensitive",
+    *FACT_TEXTS, *(f"{t}_{lang}" for t in (*FACT_TEXTS, "sensitive") for lang in OTHER_LANGUAGES),
 }
+
+
+def localized(item: dict, field: str) -> DataText:
+    """`field` with its versions in other languages (`field_zh`), read in the conversation's language."""
+    return DataText(str(item[field]).strip(), {lang: str(item[f"{field}_{lang}"]).strip()
+                                               for lang in OTHER_LANGUAGES if item.get(f"{field}_{lang}")})
+
+
+def missing_translations(item: dict, fields: tuple[str, ...]) -> list[str]:
+    """The patient-facing fields of `item` that have no version in another language."""
+    return [f"{field}_{lang}" for field in fields for lang in OTHER_LANGUAGES
+            if item.get(field) and not str(item.get(f"{field}_{lang}") or "").strip()]
 UNITS = ("month",)
 
 
@@ -181,17 +200,17 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
         facts[fact_id] = Fact(
             id=fact_id,
             type=item["type"],
-            question=item["question"].strip(),
-            question_guardian=item["question_guardian"].strip(),
-            why=item["why"].strip(),
+            question=localized(item, "question"),
+            question_guardian=localized(item, "question_guardian"),
+            why=localized(item, "why"),
             options=options,
             min=item.get("min"),
             max=item.get("max"),
             crisis_if_yes=bool(item.get("crisis_if_yes", False)),
-            label=item["label"].strip(),
+            label=localized(item, "label"),
             keywords=tuple(item.get("keywords") or ()),
             unit=item.get("unit"),
-            sensitive=(item.get("sensitive") or "").strip() or None,
+            sensitive=localized(item, "sensitive") if (item.get("sensitive") or "").strip() else None,
         )
         pending_follow_ups.append((fact_id, item.get("follow_ups") or []))
 
@@ -248,9 +267,9 @@ def _parse_groups(name: str, raw_groups: list, facts: dict[str, Fact]) -> dict[s
             grouped[member] = group_id
         groups[group_id] = QuestionGroup(
             id=group_id,
-            question=item["question"].strip(),
-            question_guardian=item["question_guardian"].strip(),
-            why=item["why"].strip(),
+            question=localized(item, "question"),
+            question_guardian=localized(item, "question_guardian"),
+            why=localized(item, "why"),
             facts=tuple(members),
         )
     return groups
@@ -267,7 +286,11 @@ def _parse_options(name: str, fact_id: str, item: dict):
         if option["id"] in seen:
             raise TrialDataError(name, fact_id, "options", f"duplicate option {option['id']!r}")
         seen.add(option["id"])
-        yield Option(id=str(option["id"]), label=str(option["label"]), synonyms=tuple(synonyms))
+        unknown = set(option) - {"id", "synonyms", *OPTION_TEXTS, *(f"{t}_{lang}" for t in OPTION_TEXTS
+                                                                   for lang in OTHER_LANGUAGES)}
+        if unknown:
+            raise TrialDataError(name, fact_id, f"options.{sorted(unknown)[0]}", f"unknown field ({option['id']})")
+        yield Option(id=str(option["id"]), label=localized(option, "label"), synonyms=tuple(synonyms))
 
 
 def follow_up_triggers(facts: dict[str, Fact]) -> dict[str, list]:

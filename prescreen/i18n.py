@@ -1,0 +1,164 @@
+"""Two languages, one deployment: Babel message catalogs, read per conversation.
+
+Texts in code are marked with `_("...")` and in templates with Jinja's i18n extension
+(`{% trans %}`, `_()`); `pybabel extract` collects them into prescreen/locale/messages.pot
+and each language's catalog (prescreen/locale/<lang>/LC_MESSAGES/messages.po) holds the
+translations, read here straight from the .po file (no build step). Texts that live in
+the trial data have per-language fields instead (trials/*.yml, facts.yml).
+
+One process serves patients in both languages, so the language is per conversation:
+`using(language)` sets it for the current turn (a context variable), and `_()` returns
+a lazy text that is translated when it is turned into a string, so module-level texts
+follow the conversation that reads them.
+"""
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import lru_cache
+from pathlib import Path
+
+LANGUAGES = ("en", "zh")
+DEFAULT = "en"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+_language: ContextVar[str] = ContextVar("language", default=DEFAULT)
+
+
+def normal_language(value: str | None) -> str | None:
+    """"zh", "zh-CN", "zh_Hans", "中文" -> "zh"; "en-GB" -> "en"; anything else -> None."""
+    value = (value or "").strip().lower().replace("_", "-")
+    if value.startswith("zh") or value in ("中文", "汉语", "普通话", "chinese", "mandarin"):
+        return "zh"
+    if value.startswith("en") or value in ("english", "英文", "英语"):
+        return "en"
+    return None
+
+
+def current() -> str:
+    return _language.get()
+
+
+@contextmanager
+def using(language: str | None):
+    """Texts turned into strings inside this block are in `language` (English if unknown)."""
+    token = _language.set(normal_language(language) or DEFAULT)
+    try:
+        yield
+    finally:
+        _language.reset(token)
+
+
+@lru_cache(maxsize=None)
+def translations(language: str) -> _gettext.NullTranslations:
+    """The catalog for a language, read from its .po file once."""
+    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if language == DEFAULT or not po.exists():
+        return _gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+def gettext(message: str) -> str:
+    return translations(current()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return translations(current()).ngettext(singular, plural, count)
+
+
+class LazyText(str):
+    """A marked text that is translated whenever it is used as a string.
+
+    It is a `str` (its own value is the English original, the catalog's key), so it can
+    stand wherever a text is expected; formatting, joining and printing translate it
+    into the conversation's language first.
+    """
+
+    def __str__(self) -> str:
+        return self.resolve(current())
+
+    def resolve(self, language: str) -> str:
+        """This text in `language`: from the message catalog."""
+        return translations(language).gettext(str.__str__(self))
+
+    @property
+    def original(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def format(self, *args, **kwargs) -> str:  # noqa: A003 - the str method, translated first
+        return str(self).format(*args, **kwargs)
+
+    def __add__(self, other: str) -> str:
+        return str(self) + str(other)
+
+    def __radd__(self, other: str) -> str:
+        return str(other) + str(self)
+
+    def __mod__(self, values) -> str:
+        return str(self) % values
+
+    def __eq__(self, other) -> bool:
+        return str(self) == (str(other) if isinstance(other, str) else other)
+
+    def __hash__(self) -> int:
+        return str.__hash__(self)
+
+    def __contains__(self, part) -> bool:
+        return str(part) in str(self)
+
+    def __len__(self) -> int:
+        return len(str(self))
+
+    def __getattribute__(self, name):
+        # Every other str method (lower, startswith, split, ...) works on the translated text.
+        if name in _OWN or name.startswith("__"):
+            return object.__getattribute__(self, name)
+        return getattr(str(self), name)
+
+
+_OWN = {"format", "resolve", "original", "versions"}
+
+
+class DataText(LazyText):
+    """A text from the trial data with its versions per language (`question` and
+    `question_zh` in a YAML file): it reads in the conversation's language."""
+
+    def __new__(cls, english: str, versions: dict[str, str] | None = None):
+        value = super().__new__(cls, english)
+        value.versions = {"en": english, **(versions or {})}
+        return value
+
+    def resolve(self, language: str) -> str:
+        return self.versions.get(language) or self.versions["en"]
+
+    def __reduce__(self):
+        return (DataText, (self.original, dict(self.versions)))
+
+
+def _(message: str) -> LazyText:
+    """Mark a text for translation; it is translated when used, in the conversation's language."""
+    return LazyText(message)
+
+
+def text(value) -> str:
+    """A text ready to send: lazy texts translated, anything else as it is."""
+    return str(value) if isinstance(value, str) else value
+
+
+def jinja_i18n(environment) -> None:
+    """Jinja's i18n extension, reading the same catalogs, in the conversation's language."""
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_gettext_callables(gettext=gettext, ngettext=ngettext, newstyle=True)
