@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Text
 
 from rasa_sdk.executor import CollectingDispatcher
 
+from prescreen.i18n import plain
 from prescreen.screening.conversation import Message
 
 _INTENT_TEXT = {"affirm": "yes", "deny": "no", "not_sure": "not sure"}
@@ -41,9 +42,10 @@ def rasa_payload(payload: Text) -> Text:
 
 
 def send(dispatcher: CollectingDispatcher, messages: List[Message]) -> None:
+    """Each message in the conversation's language: texts are translated here, while it is set."""
     for message in messages:
         if message.custom is not None:
-            dispatcher.utter_message(json_message=message.custom)
+            dispatcher.utter_message(json_message=plain(message.custom))
         else:
-            buttons = [{"title": b["title"], "payload": rasa_payload(b["payload"])} for b in message.buttons]
-            dispatcher.utter_message(text=message.text, buttons=buttons)
+            buttons = [{"title": str(b["title"]), "payload": rasa_payload(b["payload"])} for b in message.buttons]
+            dispatcher.utter_message(text=str(message.text) if message.text is not None else None, buttons=buttons)

@@ -1,11 +1,12 @@
 """After the results: the contact steps (offer, consent, details) and withdrawal."""
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.language import TurnAction
 from actions.catalog import CATALOG, CONVERSATION, REFERRAL
 from actions.channel import intent_of, patient_text, send, was_tapped
 from actions.screening import CONTACT, SCREENING, ask_to_erase, continue_screening, screening_of, stage_events
@@ -21,7 +22,7 @@ def referral_of(tracker: Tracker) -> Referral:
     return Referral.from_json(tracker.get_slot("referral"))
 
 
-class ActionContactTurn(Action):
+class ActionContactTurn(TurnAction):
     """One reply in the contact steps. Every message comes here, so the step itself
     decides what is "stop" or "delete my data": names and emails are easily taken by
     NLU for commands."""
@@ -29,7 +30,7 @@ class ActionContactTurn(Action):
     def name(self) -> Text:
         return "action_contact_turn"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+    async def turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         text, intent = patient_text(tracker.latest_message), intent_of(tracker.latest_message)
         referral, screening = referral_of(tracker), screening_of(tracker)
         turn = REFERRAL.receive(referral, text, screening.respondent, intent, tapped=was_tapped(tracker.latest_message))
@@ -54,24 +55,24 @@ class ActionContactTurn(Action):
         return [SlotSet("referral", referral.to_json()), *stage_events(tracker, CONTACT if question else None)]
 
 
-class ActionWithdraw(Action):
+class ActionWithdraw(TurnAction):
     """"Delete my data": first ask for an explicit yes, saying what will be erased."""
 
     def name(self) -> Text:
         return "action_withdraw"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+    async def turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         return ask_to_erase(dispatcher, tracker)
 
 
-class ActionEraseTurn(Action):
+class ActionEraseTurn(TurnAction):
     """The reply to "Shall I erase ...?": only an explicit yes erases; anything else keeps
     everything and goes back to where the patient was."""
 
     def name(self) -> Text:
         return "action_erase_turn"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+    async def turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         text, intent = patient_text(tracker.latest_message), intent_of(tracker.latest_message)
         if wording.mentions_crisis(text) or intent == "crisis":
             send(dispatcher, [Message(wording.CRISIS_SUPPORT), ERASE_AGAIN])

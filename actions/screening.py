@@ -9,11 +9,12 @@ reads the answer, says what the core says, and asks the next question, in one ca
 from datetime import date
 from typing import Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.language import TurnAction
 from actions.catalog import CATALOG, CONVERSATION, REFERRAL
 from actions.channel import intent_of, patient_text, send, was_tapped
 from actions.store import database
@@ -56,27 +57,27 @@ def stage_events(tracker: Tracker, stage: Optional[Text]) -> List[Dict]:
     return [] if tracker.get_slot("stage") == stage else [SlotSet("stage", stage)]
 
 
-class ActionWelcome(Action):
+class ActionWelcome(TurnAction):
     """Say what the assistant does, that it is not medical advice, and how to stop; then
     ask the first question. A greeting begins a new screening: earlier answers are cleared."""
 
     def name(self) -> Text:
         return "action_welcome"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+    async def turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         replies, events = continue_screening(tracker, Screening(), [Message(wording.welcome_message(CATALOG))])
         send(dispatcher, replies)
         return events
 
 
-class ActionScreeningTurn(Action):
+class ActionScreeningTurn(TurnAction):
     """One answer during the screening (or "why?", "go back", crisis words, ...); after
     the results, "go back" and "start over" come here too and reopen the screening."""
 
     def name(self) -> Text:
         return "action_screening_turn"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+    async def turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         text, intent, tapped = patient_text(tracker.latest_message), intent_of(tracker.latest_message), \
             was_tapped(tracker.latest_message)
         command = None if tapped else command_of(intent, text)
@@ -91,13 +92,13 @@ class ActionScreeningTurn(Action):
         return events
 
 
-class ActionStop(Action):
+class ActionStop(TurnAction):
     """Stop at once; nothing is kept for later steps and nothing is sent anywhere."""
 
     def name(self) -> Text:
         return "action_stop"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+    async def turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         return stop(dispatcher, tracker)
 
 
@@ -106,19 +107,42 @@ def stop(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict]:
     return [SlotSet("screening", None), SlotSet("referral", None), *stage_events(tracker, None)]
 
 
+def repeat_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict]:
+    """The patient asked for another language: say so, and ask the question on screen again in it."""
+    stage = tracker.get_slot("stage")
+    replies = [Message(wording.LANGUAGE_CHANGED)]
+    if stage == SCREENING:
+        screening = screening_of(tracker)
+        question = CONVERSATION.ask(screening)
+        send(dispatcher, [*replies, *([question] if question else [])])
+        return [SlotSet("screening", screening.to_json())]
+    if stage == CONTACT:
+        from actions.referral import referral_of
+
+        question = REFERRAL.ask(referral_of(tracker), screening_of(tracker).respondent)
+        send(dispatcher, [*replies, *([question] if question else [])])
+        return []
+    if stage == ERASE:
+        send(dispatcher, [*replies, Message(wording.ERASE_QUESTION, [button(wording.YES_ERASE, "yes"),
+                                                                      button(wording.NO_KEEP, "no")])])
+        return []
+    send(dispatcher, [*replies, Message(wording.NOT_SCREENING_NOW)])
+    return []
+
+
 def ask_to_erase(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict]:
     """Erasure needs an explicit yes to a question that says what will be erased."""
     send(dispatcher, [Message(wording.ERASE_QUESTION, [button(wording.YES_ERASE, "yes"), button(wording.NO_KEEP, "no")])])
     return [SlotSet("erase_from", tracker.get_slot("stage")), *stage_events(tracker, ERASE)]
 
 
-class ActionSideReply(Action):
+class ActionSideReply(TurnAction):
     """Outside the screening: crisis support, "ask your doctor", "why", or a pointer back."""
 
     def name(self) -> Text:
         return "action_side_reply"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
+    async def turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         intent = intent_of(tracker.latest_message)
         text = tracker.latest_message.get("text") or ""
         if intent == "crisis" or wording.mentions_crisis(text):

@@ -153,9 +153,15 @@ def _(message: str) -> LazyText:
     return LazyText(message)
 
 
-def text(value) -> str:
-    """A text ready to send: lazy texts translated, anything else as it is."""
-    return str(value) if isinstance(value, str) else value
+def plain(value):
+    """A value ready to send as JSON: every lazy text in it translated to a plain string."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return {plain(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
 
 
 def jinja_i18n(environment) -> None:

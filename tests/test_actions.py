@@ -29,7 +29,7 @@ def tracker(text="hello", intent="greet", slots=None, entities=None, events=None
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
     return Tracker(
         sender_id="test",
-        slots={"screening": None, "referral": None, "stage": None, **(slots or {})},
+        slots={"screening": None, "referral": None, "stage": None, "language": "en", **(slots or {})},
         latest_message=latest,
         events=events or [],
         paused=False,
@@ -180,3 +180,27 @@ def test_action_server_refuses_to_start_on_a_broken_trial_file(tmp_path):
     )
     assert result.returncode != 0
     assert "broken.yml: exc-transplant: rule.fact: unknown fact 'transplnt'" in result.stderr
+
+
+@pytest.mark.parametrize("text, metadata, slot, expected", [
+    ("你好", None, None, "zh"), ("hello", None, None, "en"), ("hello", {"language": "zh-CN"}, None, "zh"),
+    ("34", None, "zh", "zh"), ("请用中文", None, "en", "zh"), ("English please", None, "zh", "en"),
+])
+def test_the_conversation_language(text, metadata, slot, expected):
+    from actions.language import conversation_language
+
+    latest = {"text": text, "intent": {"name": "greet"}, "entities": [], "metadata": metadata or {}}
+    tracker_ = Tracker("lang", {"language": slot}, latest, [], False, None, {}, "action_listen")
+    assert conversation_language(tracker_)[0] == expected
+
+
+def test_a_chinese_greeting_gets_a_chinese_first_question_and_sets_the_language():
+    messages, events = run(ActionWelcome(), tracker("你好", "greet", slots={"language": None}))
+    assert slot("language", "zh") in events
+
+
+def test_asking_for_chinese_mid_screening_keeps_the_answers_and_asks_again():
+    state = Screening(respondent="self", asking=["condition"]).to_json()
+    messages, events = turn("请用中文", "nlu_fallback", state)
+    assert slot("language", "zh") in events and events[0]["value"]["answers"] == {}
+    assert messages[-1]["text"] == str(CONVERSATION.catalog.facts["condition"].question.resolve("zh"))

@@ -25,7 +25,7 @@ def adult(planner):
 
 def tracker(sender, text, intent, slots):
     return Tracker(
-        sender_id=sender, slots=slots,
+        sender_id=sender, slots={"language": "en", **slots},
         latest_message={"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []},
         events=[{"event": "action", "name": "action_listen"}, {"event": "user", "text": text}],
         paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
@@ -76,8 +76,9 @@ def test_consent_and_details_store_one_handoff_with_its_consent_record(adult):
 
 def test_withdraw_words_during_the_contact_steps_erase_everything(adult):
     slots, _ = show_results("actions-3", adult)
-    for text in ["1", "yes", "Li Wei", "13800138000", "skip", "evening", "English", "skip"]:
+    for text in ["1 and 2", "yes", "Li Wei", "13800138000", "skip", "evening", "English", "skip"]:
         _, slots = reply("actions-3", slots, text)
+    assert slots["stage"] == "contact"  # the second study's consent is on screen
     said, slots = reply("actions-3", slots, "please delete my data", intent="withdraw")
     assert said == [wording.ERASE_QUESTION] and slots["stage"] == "erase" and slots["erase_from"] == "contact"
     assert stored(ScreeningRecord, conversation_id="actions-3") != []  # nothing erased on the words alone

@@ -351,3 +351,5 @@ def and_list(items) -> str:
     """["HIV", "hepatitis", "pregnancy"] -> "HIV, hepatitis and pregnancy"."""
     items = list(items)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+LANGUAGE_CHANGED = "OK, let's go on in English."
