@@ -193,6 +193,14 @@ def test_a_full_screening_in_the_browser_with_a_reload_half_way(site, catalog):
         assert "contact you?" in page.evaluate("document.activeElement.innerText")
 
 
+def focused_question(page, words: str) -> None:
+    """Until the focus is on the question with these words (the newest message of the chat)."""
+    page.wait_for_function("w => document.activeElement && document.activeElement.matches('.rw-message-text')"
+                           " && document.activeElement.innerText.includes(w)", arg=words, timeout=10_000)
+    assert page.evaluate("[...document.querySelectorAll('.rw-from-response .rw-message-text')].pop()"
+                         " === document.activeElement")
+
+
 def test_focus_moves_to_each_new_question(site):
     with browser_page() as page:
         page.goto(site.patient_url + "/")
@@ -200,8 +208,7 @@ def test_focus_moves_to_each_new_question(site):
         count = page.locator(".rw-from-response .rw-message-text").count()
         page.get_by_role("button", name="I am the patient").click()
         wait_for_new_question(page, count)
-        page.wait_for_function("() => document.activeElement && document.activeElement.matches('.rw-message-text')")
-        assert "Which illness" in page.evaluate("document.activeElement.innerText")
+        focused_question(page, "Which illness")
         assert contrast(page, page.evaluate_handle("document.activeElement")) >= 3
         # The next Tab reaches the new question's first button.
         page.keyboard.press("Tab")
@@ -211,8 +218,7 @@ def test_focus_moves_to_each_new_question(site):
         page.locator(".rw-replies").last.get_by_role("button", name="Lupus (SLE)").focus()
         page.keyboard.press("Enter")
         wait_for_new_question(page, count)
-        page.wait_for_function("() => document.activeElement && document.activeElement.matches('.rw-message-text')")
-        assert "still active" in page.evaluate("document.activeElement.innerText")
+        focused_question(page, "still active")
         # Typing keeps the focus in the text box (the conversation log announces the question).
         box = page.get_by_label("Your answer")
         box.click()
@@ -249,6 +255,10 @@ def test_a_parent_sees_cards_for_the_child_and_hi_clears_them(site):
         assert "Your results are ready. 5 studies do not seem to fit." in page.locator("#results-status").inner_text()
         page.wait_for_timeout(800)
         no_serious_axe_violations(page, "patient-no-fit")
+        # A reload keeps the cards (not announced again, and the focus is not taken).
+        page.reload()
+        cards.first.wait_for()
+        assert cards.count() == 5 and page.locator("#results-status").inner_text() == ""
         # A new screening clears the cards, and a reload does not bring them back.
         count = page.locator(".rw-from-response .rw-message-text").count()
         page.get_by_label("Your answer").fill("hi")
@@ -286,11 +296,14 @@ def test_phone_width_results_fit_the_screen(site, catalog):
         page.get_by_text("contact you?").last.wait_for()
         page.wait_for_timeout(800)
         assert page.locator("#result-cards > li").count() == len(catalog.trials)
-        for summary in page.locator("#result-cards summary").all():
-            summary.click()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert small_controls(page) == []
         screenshot(page, "patient-results-phone")
+        for summary in page.locator("#result-cards summary").all():
+            summary.click()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert small_controls(page) == []  # the details' contents too
+        screenshot(page, "patient-results-phone-details")
         no_serious_axe_violations(page, "patient-results-phone")
 
 

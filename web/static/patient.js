@@ -93,10 +93,11 @@
   }
 
   function onBotMessage(message) {
-    if (message && Array.isArray(message.results)) {
+    if (message && Array.isArray(message.results) && message.results.length) {
       sessionStorage.setItem(RESULTS_KEY, JSON.stringify(message));
       showResults(message, true);
-    } else if (startsScreening(message)) {
+    } else if ((message && Array.isArray(message.results)) || startsScreening(message)) {
+      // {"results": []} withdraws the cards (a screening reopened); so does a new screening.
       clearResults();
     }
   }
