@@ -459,7 +459,7 @@ class Judge:
                 contact = after.referral.get("contact") or {}
                 ok = not erased
                 for name, value in want.items():
-                    ok &= _same_detail(name, contact.get(name), value)
+                    ok &= _same_detail(name, contact.get(name), value, case.text)
                 checks.append(ok)
             elif key == "next_step":
                 checks.append(not erased and after.stage == "contact" and after.referral.get("step") == want
@@ -474,7 +474,9 @@ class Judge:
                       crisis_unasked=crisis_unasked)
 
 
-def _same_detail(name: str, stored, wanted) -> bool:
+def _same_detail(name: str, stored, wanted, said: str = "") -> bool:
+    """A contact detail as stored against the one expected; a preferred time or language may also be kept in the
+    patient's own words (the study team reads them)."""
     if stored is None:
         return wanted is None
     if wanted is None:
@@ -482,7 +484,7 @@ def _same_detail(name: str, stored, wanted) -> bool:
     if name == "phone":
         return re.sub(r"\D", "", str(stored)).endswith(re.sub(r"\D", "", str(wanted))[-8:])
     if name in ("preferred_time", "language"):
-        return str(wanted).casefold() in str(stored).casefold()
+        return str(wanted).casefold() in str(stored).casefold() or str(stored).strip() == said.strip()
     return str(stored).strip().casefold() == str(wanted).strip().casefold()
 
 
