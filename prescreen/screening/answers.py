@@ -43,7 +43,12 @@ def _has_phrase(text: str, phrase: str) -> bool:
     phrase = normalise(phrase)
     if has_chinese(phrase):
         return phrase in text
-    return bool(phrase) and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+    return bool(phrase) and re.search(_word(phrase), text) is not None
+
+
+def _word(phrase: str) -> str:
+    """A Latin word or phrase standing alone: not inside another word, but found next to Chinese ("我有HIV")."""
+    return rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])"
 
 
 def parse_not_sure(text: str) -> bool:
@@ -238,7 +243,8 @@ def _negation_is_inside_option(clause: str, phrases) -> bool:
 
 def _clauses(text: str) -> list[str]:
     """A reply cut where it may turn: "no cancer, but I had TB" -> ["no cancer", "I had TB"]."""
-    parts = re.split(r"[,.;!?()\n]|\b(?:but|though|although|however|except|apart from|besides)\b", text, flags=re.I)
+    parts = re.split(r"[,.;!?()\n，。；！？]|\b(?:but|though|although|however|except|apart from|besides)\b"
+                     r"|但是|但|不过|可是", text, flags=re.I)
     return [p.strip() for p in parts if p and p.strip()]
 
 
@@ -313,7 +319,7 @@ def _items_named(norm: str, members: list[Fact]) -> set[str]:
     for member in members:
         for word in (member.label, *member.keywords):
             phrase = normalise(word or "")
-            pattern = re.escape(phrase) if has_chinese(phrase) else rf"(?<!\w){re.escape(phrase)}(?!\w)"
+            pattern = re.escape(phrase) if has_chinese(phrase) else _word(phrase)
             for match in re.finditer(pattern, norm) if phrase else ():
                 spans.setdefault(member.id, []).append(match.span())
     inside = lambda a, b: b[0] <= a[0] and a[1] <= b[1] and a != b  # noqa: E731

@@ -23,10 +23,11 @@ _NOT_SURE = [
     r"not that (i|im) (know|aware|remember)", r"as far as i know", r"(my |the )?doctors? (would|will|might) know",
     r"ask (my|the|a) doctor", r"(have|need|would have) to (check|ask|look)", r"who knows", r"depends",
     r"not exactly", r"no way to know", r"(i am|im) confused", r"(dont|do not) understand",
+    r"(id |i would )?(prefer|rather) not (to )?(say|answer)", r"(dont|do not) want to (say|answer)",
     r"🤷",
 ]
 # Chinese has no spaces between words, so its phrases are found anywhere in the reply.
-_NOT_SURE_ZH = ["不知道", "不确定", "不清楚", "记不清", "记不得", "不记得", "忘了", "忘记了", "可能", "也许", "说不准", "不太清楚",
+_NOT_SURE_ZH = ["记不太清", "不想说", "不方便说", "不太记得", "不知道", "不确定", "不清楚", "记不清", "记不得", "不记得", "忘了", "忘记了", "可能", "也许", "说不准", "不太清楚",
                 "不好说", "说不好", "问医生", "大概吧", "好像", "应该是吧", "不太确定", "搞不清"]
 _NOT_SURE_RE = re.compile(r"(?<![\w])(" + "|".join(_NOT_SURE) + r")(?![\w])|" + "|".join(_NOT_SURE_ZH))
 
@@ -49,8 +50,9 @@ _YES_PHRASES = re.compile(
 _CHINESE_NO = re.compile(r"没有|没|不是|不对|不|否|无|从未|从来没|阴性")
 _CHINESE_YES = re.compile(r"是的|是|有的|有|对的|对|嗯|阳性|确诊")
 # Clause breaks: punctuation and words that turn a sentence ("no, but ...", "yes although ...").
-_CLAUSE_BREAK = re.compile(r"[,.;:!?()\n]|(?<!\w)(but|though|although|however|except|apart from|besides|only|但是|但|不过)(?!\w)")
-_CONTRAST = re.compile(r"(?<!\w)(but|though|although|however|except|apart from|besides|但是|但|不过)(?!\w)")
+_CLAUSE_BREAK = re.compile(r"[,.;:!?()\n，。；：！？、]|(?<!\w)(but|though|although|however|except|apart from|besides|only)(?!\w)"
+                           r"|(但是|但|不过|可是|只是)")
+_CONTRAST = re.compile(r"(?<!\w)(but|though|although|however|except|apart from|besides)(?!\w)|但是|但|不过|可是")
 # "oops I meant no", "sorry, I mean yes": the correction is the answer.
 _MEANT = re.compile(r"(?<!\w)(?:i )?(?:meant|mean|meant to say|wanted to say) (yes|no)(?!\w)")
 
