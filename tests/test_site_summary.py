@@ -142,3 +142,28 @@ def test_only_routine_items_are_collapsed(catalog):
                        "NCT06420154": ["exc-investigator"],  # its inclusion item 1 is missing from the listing
                        "NCT06421701": ["exc-investigator", "inc-consent"],
                        "ultra-fast-cd19-car-t-sle-nanjing": []}
+
+
+def test_the_delivered_summary_carries_the_profile_and_grouping(catalog, tmp_path):
+    import json
+
+    from prescreen.referral.handoff import create_handoff, save_screening
+    from prescreen.referral.relay import Relay
+    from prescreen.storage import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'prescreen.db'}")
+    db.create_schema()
+    try:
+        screening, folder = child_screening(), tmp_path / "outbox"
+        screening_id = save_screening(db, catalog, "conv-site", screening)
+        handoff_id = create_handoff(db, catalog, "conv-site", screening_id, screening, CHILD_TRIAL, CONTACT, "2",
+                                    "I agree.", env={"PRESCREEN_OUTBOX_DIR": str(folder)})
+        assert Relay(db, env={}).run_once() == 1
+        text = (folder / f"{handoff_id}.txt").read_text(encoding="utf-8")
+        html = (folder / f"{handoff_id}.html").read_text(encoding="utf-8")
+        payload = json.loads((folder / f"{handoff_id}.json").read_text(encoding="utf-8"))
+    finally:
+        db.engine.dispose()
+    assert text.splitlines()[1] == CHILD_LINE and CHILD_LINE.replace("'", "&#39;") in html
+    assert "  Inclusion (" in text and "  Exclusion (" in text and "(Asia/Shanghai)" in text and " UTC" not in text
+    assert payload["contact"]["medicines"] == CONTACT.medicines
