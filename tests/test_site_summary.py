@@ -167,3 +167,16 @@ def test_the_delivered_summary_carries_the_profile_and_grouping(catalog, tmp_pat
     assert text.splitlines()[1] == CHILD_LINE and CHILD_LINE.replace("'", "&#39;") in html
     assert "  Inclusion (" in text and "  Exclusion (" in text and "(Asia/Shanghai)" in text and " UTC" not in text
     assert payload["contact"]["medicines"] == CONTACT.medicines
+
+
+def test_a_vague_answer_is_not_called_not_asked(catalog):
+    screening = Screening(respondent="self")
+    screening.record({"condition": "sle"}, "lupus")
+    screening.record({"age": 30}, "30")
+    screening.record({"live_vaccine": True}, "yes")
+    screening.record({"live_vaccine_when": DaysAgo(14, 60)}, "a few weeks ago")  # 4 weeks is inside the range
+    context, _, text = rendered(catalog, ADULT_TRIAL, screening, Contact(name="A"))
+    [vaccine] = [i for i in context["to_verify"]["exclusion"] if i["id"] == "exc-live-vaccine"]
+    assert (vaccine["status"], vaccine["status_label"]) == ("unclear", "answer not precise")
+    assert vaccine["open"] == ["When the live vaccine was"]
+    assert "[answer not precise] Received live vaccine treatment within 4 weeks" in text

@@ -171,7 +171,8 @@ _BOILERPLATE = {
     "exclusion": re.compile(r"investigators?'?s?\b.{0,40}\b(deem|consider|judg|opinion|think)"
                             r"|(judg\w*|opinion) of the investigator", re.IGNORECASE),
 }
-VERIFY_LABELS = {"not_sure": "patient not sure", "unknown": "not asked", "verify_site": "verify at site"}
+VERIFY_LABELS = {"not_sure": "patient not sure", "unknown": "not asked", "unclear": "answer not precise",
+                 "verify_site": "verify at site"}
 _NUMBERING = re.compile(r"^\s*\(?\d{1,2}\s*[.、)）]\s*")
 
 
@@ -199,15 +200,23 @@ def to_verify(catalog: Catalog, trial: Trial | None, statuses: Mapping[str, str]
         unasked = {f for f in asked if f not in values}
         # "When was it?" is open only because "did you have it?" is: name the question itself.
         unasked = _in_bank_order(facts, {f for f in unasked if not (f.endswith("_when") and f[:-5] in unasked)})
-        shown = "not_sure" if status == "unknown" and not_sure else status
+        # Unknown: the patient was not sure, was not asked, or answered too vaguely to decide ("in 2019").
+        shown = status if status != "unknown" else "not_sure" if not_sure else "unknown" if unasked else "unclear"
+        opened = not_sure or unasked or _in_bank_order(facts, {f for f in asked if _is_range(values.get(f))}) \
+            or _in_bank_order(facts, {f for f in asked if f in values})
         item = {"id": criterion.id, "kind": criterion.kind, "text": _NUMBERING.sub("", criterion.text).strip(),
                 "status": shown, "status_label": VERIFY_LABELS[shown],
-                "open": [staff_label(facts[f]) if f in facts else f for f in (not_sure or unasked)]
-                if status == "unknown" else []}
+                "open": [staff_label(facts[f]) if f in facts else f for f in opened] if status == "unknown" else []}
         groups["routine" if is_boilerplate(criterion) else criterion.kind].append(item)
     for kind in ("inclusion", "exclusion"):
         groups[kind].sort(key=lambda item: item["status"] != "not_sure")  # stable: the listing's order otherwise
     return groups
+
+
+def _is_range(value: Any) -> bool:
+    """A "how long ago" answer that is a span of days ("in 2019"), not one day."""
+    span = value.get("days_ago") if isinstance(value, dict) else None
+    return bool(span) and span[0] != span[1]
 
 
 def _in_bank_order(facts: Mapping[str, Fact], found: set[str]) -> list[str]:
