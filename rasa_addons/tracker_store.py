@@ -17,10 +17,19 @@ What it adds to Rasa's store:
 - Speed. Reading a conversation back means replaying all its events, and saving one
   counts the stored events first, on every message: together most of the Rasa
   server's time under load (py-spy, bench/load.py). So the trackers of recent
-  conversations stay in memory, and one is used again only while its last stored
-  event is still the conversation's last in the database; anything else (a failed
-  turn, another server, an erasure) reads the database again. Saving appends the
-  events added since the tracker was handed out, as Rasa's own store would.
+  conversations stay in memory (`TRACKER_CACHE_SIZE`, default 500; 0 turns it off).
+  Several Rasa servers share one database, so a kept tracker is used again only
+  while the database still holds exactly what this server last wrote for the
+  conversation: the same number of stored events and the same last event id, read
+  in one query before every use. Another server's turn, an erasure by any process,
+  or a retention run changes one or both, and the conversation is read again. A
+  save that finds more events than it wrote (another writer at the same time, which
+  the shared lock store prevents for turns) keeps nothing in memory. Saving appends
+  the events added since the tracker was handed out, as Rasa's own store would.
+- Shared locks. With `SHARED_LOCKS_REQUIRED=1` (the cluster runner sets it) every
+  conversation is refused, with the "technical problem" reply and an error in the
+  log, unless this server uses the shared Redis lock store (lock_store.py): a
+  missing `lock_store` section never quietly gives each server its own locks.
 - Privacy on disk. The umask is 077 (files 0600, folders 0700); SQLite runs with
   secure_delete on, and an erasure checkpoints the WAL, so erased answers and contact
   details are overwritten in the database and gone from tracker.db-wal.
@@ -74,25 +83,47 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.engine.hide_parameters = True  # a failed INSERT must not put patient text in a log
-        self._recent: "OrderedDict[str, tuple]" = OrderedDict()  # sender -> (tracker, its last stored event id)
-        self._handed_out: dict = {}  # sender -> (events stored, last event id) when retrieve() returned it
+        self.cache_size = int(os.environ.get("TRACKER_CACHE_SIZE", CACHED_CONVERSATIONS))
+        self.shared_locks_required = os.environ.get("SHARED_LOCKS_REQUIRED", "0") == "1"
+        # sender -> (tracker, (events stored, last event id)) as this server last wrote them
+        self._recent: "OrderedDict[str, tuple]" = OrderedDict()
+        # sender -> (len(tracker.events), (events stored, last event id)) when retrieve() handed it out
+        self._handed_out: dict = {}
 
-    def _last_event_id(self, session, sender_id: str) -> Optional[int]:
-        return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+    def _stored(self, session, sender_id: str) -> tuple:
+        """(number of stored events, last event id) of the conversation: one indexed query."""
+        count, last_id = session.execute(
+            sa.select(sa.func.count(self.SQLEvent.id), sa.func.max(self.SQLEvent.id))
+            .where(self.SQLEvent.sender_id == sender_id)).one()
+        return int(count or 0), last_id
+
+    def _check_locks(self) -> None:
+        if self.shared_locks_required:
+            from rasa_addons import lock_store
+
+            if lock_store.ACTIVE is None:
+                raise TrackerStoreUnavailable("SHARED_LOCKS_REQUIRED is set but this server has no shared lock "
+                                              "store (endpoints.yml: lock_store: rasa_addons.lock_store."
+                                              "SharedRedisLockStore)")
 
     async def retrieve(self, sender_id: str):
+        self._check_locks()
         try:
             cached = self._recent.pop(sender_id, None)  # out while in use: a failed turn must not leave it
-            with self.session_scope() as session:
-                last_id = self._last_event_id(session, sender_id)
-            if cached is not None and cached[1] == last_id:
-                tracker = cached[0]
-            else:
+            if self.cache_size <= 0:
+                stored = None
                 tracker = await super().retrieve(sender_id)
+            else:
+                with self.session_scope() as session:
+                    stored = self._stored(session, sender_id)
+                if cached is not None and cached[1] == stored:
+                    tracker = cached[0]
+                else:
+                    tracker = await super().retrieve(sender_id)
         except SQLAlchemyError as error:
             raise _unavailable("reading", error) from error
-        if tracker is not None:
-            self._handed_out[sender_id] = (len(tracker.events), last_id)
+        if tracker is not None and stored is not None:
+            self._handed_out[sender_id] = (len(tracker.events), stored)
         return tracker
 
     async def retrieve_full_tracker(self, conversation_id: str):
@@ -108,27 +139,29 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             if tracker.get_slot(ERASE_SLOT):
                 self.erase(sender_id)
                 return
-            if handed_out is None:  # not from retrieve(): Rasa's own save counts what is stored
+            if handed_out is None:  # not from retrieve(), or no cache: Rasa's own save counts what is stored
                 self._recent.pop(sender_id, None)
                 await super().save(tracker)
                 return
             await self.stream_events(tracker)
-            stored, last_id = handed_out
-            new_events = list(itertools.islice(tracker.events, stored, len(tracker.events)))
-            if new_events:
-                with self.session_scope() as session:
+            in_memory, (count, last_id) = handed_out
+            new_events = list(itertools.islice(tracker.events, in_memory, len(tracker.events)))
+            with self.session_scope() as session:
+                if new_events:
                     session.execute(self.SQLEvent.__table__.insert(),
                                     [self._row(sender_id, event) for event in new_events])
                     session.commit()
-                    last_id = self._last_event_id(session, sender_id)
+                stored = self._stored(session, sender_id)
         except SQLAlchemyError as error:
             self._recent.pop(sender_id, None)
             raise _unavailable("saving", error) from error
+        if stored[0] != count + len(new_events):
+            return  # someone else wrote (or erased) meanwhile: read it from the database next time
         if any(isinstance(event, SessionStarted) for event in new_events):
             return  # the stored session now starts later than this tracker: read it back next time
-        self._recent[sender_id] = (tracker, last_id)
+        self._recent[sender_id] = (tracker, stored)
         self._recent.move_to_end(sender_id)
-        while len(self._recent) > CACHED_CONVERSATIONS:
+        while len(self._recent) > self.cache_size:
             self._recent.popitem(last=False)
 
     @staticmethod
