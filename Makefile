@@ -15,11 +15,16 @@ TRAINING_DATA := config.yml domain.yml $(wildcard data/*.yml)
 WEBCHAT := web/static/vendor/rasa-webchat-1.0.1.js
 AXE := tests/vendor/axe-4.10.2.min.js
 
-.PHONY: run test check-trials venv train
+.PHONY: run run-cluster test check-trials venv train
 
 ## run: set up what is missing (venv, model), check the trials, start the assistant
 run: check-trials $(MODEL) $(WEBCHAT)
 	scripts/run-assistant
+
+## run-cluster: the scaled-out profile on this machine: PostgreSQL, Redis, N Rasa and M action
+## servers, nginx in front with TLS (README.md, "Several servers"); make run stays one machine
+run-cluster: check-trials $(MODEL) $(WEBCHAT)
+	scripts/run-cluster
 
 ## test: every test: trial checks, pytest, Rasa data validation, conversation stories
 test: check-trials $(MODEL) $(WEBCHAT) $(AXE)

@@ -192,12 +192,14 @@ class SocketChat:
     message and returns the replies that came before a short quiet.
     """
 
-    def __init__(self, assistant: "Assistant", session_id: str | None = None, origin: str | None = None):
+    def __init__(self, assistant: "Assistant", session_id: str | None = None, origin: str | None = None,
+                 http_session=None):
         import socketio
 
         self.replies: list[dict] = []
         self.session: str | None = None
-        self.client = socketio.Client(reconnection=False)
+        # http_session: a requests.Session (its cookies and certificate checks), e.g. through nginx.
+        self.client = socketio.Client(reconnection=False, http_session=http_session)
         self.client.on("bot_uttered", lambda data: self.replies.append(data))
         self.client.on("session_confirm", self._confirmed)
         self.client.connect(assistant.url, headers={"Origin": origin or assistant.patient_url},
