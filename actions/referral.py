@@ -9,7 +9,7 @@ from rasa_sdk.types import DomainDict
 from actions.language import TurnAction
 from actions.catalog import CATALOG, CONVERSATION, REFERRAL
 from actions.channel import intent_of, patient_text, send, was_tapped
-from actions.screening import CONTACT, SCREENING, ask_to_erase, continue_screening, screening_of, stage_events
+from actions.screening import CLEAR_RESULTS, CONTACT, SCREENING, ask_to_erase, continue_screening, screening_of, stage_events
 from actions.store import database
 from prescreen.screening import wording
 from prescreen.screening.conversation import Message, button
@@ -37,8 +37,8 @@ class ActionContactTurn(TurnAction):
         if turn.leave == "withdraw":
             return ask_to_erase(dispatcher, tracker)
         if turn.leave in ("screening", "start_over"):
-            replies = [Message(CONVERSATION.go_back(screening))] if turn.leave == "screening" else \
-                [Message(wording.STARTING_OVER_AFTER_CONSENT if referral.consented else wording.STARTING_OVER)]
+            replies = [CLEAR_RESULTS, Message(CONVERSATION.go_back(screening))] if turn.leave == "screening" else \
+                [CLEAR_RESULTS, Message(wording.STARTING_OVER_AFTER_CONSENT if referral.consented else wording.STARTING_OVER)]
             if turn.leave == "start_over":
                 screening.clear()
             replies, events = continue_screening(tracker, screening, replies)
@@ -74,7 +74,7 @@ class ActionEraseTurn(TurnAction):
 
     async def turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         text, intent = patient_text(tracker.latest_message), intent_of(tracker.latest_message)
-        if wording.mentions_crisis(text) or intent == "crisis":
+        if wording.is_crisis(intent, text):
             send(dispatcher, [Message(wording.CRISIS_SUPPORT), ERASE_AGAIN])
             return []
         if plain_yes(text):

@@ -25,6 +25,8 @@ from prescreen.referral.handoff import save_screening
 from prescreen.referral.conversation import start_referral
 
 SCREENING, CONTACT, ERASE = "screening", "contact", "erase"
+# Tells the patient page to drop the result cards: the answers they came from are changing.
+CLEAR_RESULTS = Message(custom={"results": []})
 
 
 def screening_of(tracker: Tracker) -> Screening:
@@ -87,6 +89,8 @@ class ActionScreeningTurn(TurnAction):
             return stop(dispatcher, tracker)
         screening = screening_of(tracker)
         replies = CONVERSATION.receive(screening, text, intent, date.today(), tapped=tapped)
+        if tracker.get_slot("stage") != SCREENING:  # reopened after the results: the old cards go
+            replies = [CLEAR_RESULTS, *replies]
         replies, events = continue_screening(tracker, screening, replies)
         send(dispatcher, replies)
         return events
@@ -145,7 +149,7 @@ class ActionSideReply(TurnAction):
     async def turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict]:
         intent = intent_of(tracker.latest_message)
         text = tracker.latest_message.get("text") or ""
-        if intent == "crisis" or wording.mentions_crisis(text):
+        if wording.is_crisis(intent, text):
             send(dispatcher, [Message(wording.CRISIS_SUPPORT)])
         elif intent == "medical_question":
             send(dispatcher, [Message(wording.ASK_YOUR_DOCTOR)])

@@ -80,8 +80,9 @@ class LazyText(str):
     """A marked text that is translated whenever it is used as a string.
 
     It is a `str` (its own value is the English original, the catalog's key), so it can
-    stand wherever a text is expected; formatting, joining and printing translate it
-    into the conversation's language first.
+    stand wherever a text is expected; formatting, concatenation, slicing, comparison and
+    printing translate it into the conversation's language first. Two things read the
+    English value instead: `str.join` (use `i18n.join`) and JSON encoding (use `plain`).
     """
 
     def __str__(self) -> str:
@@ -122,6 +123,15 @@ class LazyText(str):
     def __len__(self) -> int:
         return len(str(self))
 
+    def __getitem__(self, key):
+        return str(self)[key]
+
+    def __iter__(self):
+        return iter(str(self))
+
+    def __mul__(self, count: int) -> str:
+        return str(self) * count
+
     def __getattribute__(self, name):
         # Every other str method (lower, startswith, split, ...) works on the translated text.
         if name in _OWN or name.startswith("__"):
@@ -151,6 +161,11 @@ class DataText(LazyText):
 def _(message: str) -> LazyText:
     """Mark a text for translation; it is translated when used, in the conversation's language."""
     return LazyText(message)
+
+
+def join(separator: str, parts) -> str:
+    """`separator.join(parts)` with lazy texts translated first (str.join reads a str subclass's own value)."""
+    return str(separator).join(str(p) for p in parts)
 
 
 def plain(value):

@@ -137,8 +137,9 @@ def test_go_back_after_the_results_reopens_the_last_question():
                                                   "refractory": {"value": False, "said": "no"}},
                       history=[["condition"], ["refractory"]]).to_json()
     messages, events = turn("go back", "go_back", state, stage=None)
-    assert messages[0]["text"] == wording.GOING_BACK
-    assert messages[1]["text"] == CONVERSATION.catalog.facts["refractory"].question
+    assert messages[0]["custom"] == {"results": []}  # the page drops the old result cards
+    assert messages[1]["text"] == wording.GOING_BACK
+    assert messages[2]["text"] == CONVERSATION.catalog.facts["refractory"].question
     assert events[0]["value"]["answers"] == {"condition": {"value": "sle", "said": "lupus"}}
     assert events[2] == slot("stage", "screening")
 

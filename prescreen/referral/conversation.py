@@ -169,8 +169,9 @@ class ReferralConversation:
             trial = self.catalog.trial(trial_id)
             tick = "✓ " if trial_id in referral.chosen else ""
             note = f" ({wording.status_note(trial)})" if wording.status_note(trial) else ""
-            lines.append(f"{tick}{number}. {trial.short_title}, {trial.sites[0].city}{note}")
-            buttons.append(button(f"{tick}{trial.short_title} ({trial.sites[0].city})", f"choice:offer:{trial_id}"))
+            name = _with_city(trial)
+            lines.append(f"{tick}{number}. {name}{note}")
+            buttons.append(button(f"{tick}{name}", f"choice:offer:{trial_id}"))
         buttons.append(button(wording.DONE_BUTTON, "choice:done") if referral.chosen else
                        button(wording.NONE_OF_THEM, "choice:none"))
         return Message(wording.choose_teams(guardian, len(referral.offers)) + "\n" + "\n".join(lines), buttons)
@@ -184,7 +185,7 @@ class ReferralConversation:
         text is the detail, unless it is exactly a command phrase; a bare "stop" there is
         asked back. Only an explicit no declines; crisis words get support at once, at any step.
         """
-        if intent == "crisis" or wording.mentions_crisis(text):
+        if wording.is_crisis(intent, text):
             return ReferralTurn([Message(wording.CRISIS_SUPPORT)])  # before anything else; the question is asked again
         try:
             check_length(text)
@@ -310,7 +311,7 @@ class ReferralConversation:
         if reply == NOT_SURE:
             return ReferralTurn([Message(wording.CONSENT_NOT_SURE)])
         if intent in ("medical_question", "out_of_scope", "ask_why") or "?" in text or _asks_to_ask(text):
-            return ReferralTurn([Message(wording.about_the_study(trial.plain_summary))])
+            return ReferralTurn([Message(wording.about_the_study(trial.summary_for(respondent)))])
         if intent in wording.SMALL_TALK and intent != "nlu_fallback":
             return ReferralTurn([Message(wording.SMALL_TALK[intent])])
         return ReferralTurn([Message(wording.OFFER_YES_OR_NO)])
@@ -363,6 +364,13 @@ def _asks_to_ask(text: str) -> bool:
     norm = normalise(text)
     return any(p in norm for p in ("can i ask", "may i ask", "i have a question", "question first", "tell me more",
                                    "what is this study", "what does it involve", "more about", "more information"))
+
+
+def _with_city(trial: Trial) -> str:
+    """The study's short title, with its city unless the title already ends with it."""
+    city = str(trial.sites[0].city)
+    title = str(trial.short_title)
+    return title if city.lower() in title.lower() else f"{title} ({city})"
 
 
 def _none_of_them(text: str) -> bool:

@@ -14,7 +14,8 @@ from prescreen.screening import wording
 from prescreen.screening.chinese import canonical, has_chinese
 from prescreen.screening.durations import DAYS_PER_UNIT, DaysAgo
 from prescreen.screening.factbank import NOT_SURE, Fact, QuestionGroup
-from prescreen.screening.polarity import MIXED, NO, NOT_SURE as HEDGE, YES, has_negation, polarity, says_not_sure
+from prescreen.screening.polarity import (MIXED, NO, NOT_SURE as HEDGE, YES, changed_state, has_negation,
+                                         leading_answer, polarity, says_not_sure)
 
 MAX_MESSAGE_CHARS = 500
 CHOICE_PREFIX = "choice:"  # button payloads carry "choice:<option id>" and the like
@@ -47,8 +48,9 @@ def _has_phrase(text: str, phrase: str) -> bool:
 
 
 def _word(phrase: str) -> str:
-    """A Latin word or phrase standing alone: not inside another word, but found next to Chinese ("我有HIV")."""
-    return rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])"
+    """A Latin word or phrase standing alone (or with a plural s): not inside another word, but found next
+    to Chinese ("我有HIV")."""
+    return rf"(?<![a-z0-9]){re.escape(phrase)}(?:e?s)?(?![a-z0-9])"
 
 
 def parse_not_sure(text: str) -> bool:
@@ -68,6 +70,35 @@ def parse_yes_no(text: str) -> bool | str:
     if value == MIXED:
         raise AnswerError(wording.MIXED_REPLY)
     raise AnswerError(wording.YES_NO_HINT)
+
+
+def parse_fact_yes_no(fact: Fact, text: str) -> bool | str:
+    """Yes or no to this fact: its own words first ("in remission" is a no to "still active?"),
+    then the reply's polarity; a change over time ("I stopped", "used to") is a no to a question about now."""
+    said = fact_words(fact, text)
+    if said == MIXED:
+        raise AnswerError(wording.MIXED_REPLY)
+    if said is not None:
+        lead = leading_answer(text)  # "no, it's under control" agrees; "no, it's still bad" does not
+        if lead is not None and (lead == YES) != said:
+            raise AnswerError(wording.MIXED_REPLY)
+        return said
+    value = parse_yes_no(text)
+    if value is True and fact.about_now and changed_state(text):
+        if re.search(r"\b(still|again|back|flar\w*)\b", normalise(text)):
+            raise AnswerError(wording.MIXED_REPLY)
+        return False
+    return value
+
+
+def fact_words(fact: Fact, text: str) -> bool | str | None:
+    """True or False when the reply uses the fact's own yes- or no-words, MIXED when both, else None."""
+    norm = normalise(text)
+    yes = any(_has_phrase(norm, w) for w in fact.yes_words)
+    no = any(_has_phrase(norm, w) for w in fact.no_words)
+    if yes and no:
+        return MIXED
+    return True if yes else False if no else None
 
 
 UNITS = {
@@ -104,11 +135,21 @@ def _numbers_in(norm: str) -> list[int]:
     return found
 
 
+# Units that are not the question's ("34 kg" at "how old are you?"): asked again, never taken as the answer.
+_OTHER_UNITS = re.compile(r"\d\s*(kg|kgs|kilos?|lbs?|pounds?|cm|mm|m|mg|g|ml|%|kilograms?|stone|feet|ft|inches)\b")
+_APPROXIMATE = re.compile(r"\b(nearly|almost|about|around|roughly|approximately|or so|ish|over|under|more than|less than)\b")
+
+
 def parse_number(fact: Fact, text: str) -> int:
-    norm = normalise(text)
+    norm = normalise(re.sub(r"(\d)([a-z])", r"\1 \2", text.lower()))  # "34yo" -> "34 yo"
+    norm = re.sub(r"\ba hundred\b", "one hundred", norm)
     example = "for example 34" if fact.id == "age" else "for example 3"
     if re.search(r"\d+[.,]\d", text):
         raise AnswerError(f"Please type a whole number, {example}.")
+    if _OTHER_UNITS.search(norm) or (fact.id == "age" and re.search(r"\d\s*(months?|weeks?|days?)\b", norm)):
+        raise AnswerError(f"Please type the number in whole years, {example}.")
+    if _APPROXIMATE.search(norm):
+        raise AnswerError(f"Please type the exact number, {example}.")
     numbers = _numbers_in(norm)
     if len(numbers) != 1:
         raise AnswerError(f"Please type one number, {example}.")
@@ -129,6 +170,8 @@ def _amount(word: str) -> float | None:
 
 
 _UNIT_WORD = r"(day|week|month|year)s?"
+_UNIT_ABBREVIATIONS = {r"yrs?|years?": "years", r"mos?|mths?|mnths?|months?": "months", r"wks?|weeks?": "weeks",
+                       r"dys?|days?": "days"}
 _AMOUNT = r"(\d+|" + "|".join(sorted(set(UNITS) | set(TENS), key=len, reverse=True)) + ")"
 
 
@@ -143,6 +186,9 @@ def parse_time_ago(text: str, today: date) -> DaysAgo:
     norm = re.sub(r"\bhalf an? year\b|\bsix months\b", "6 months", norm)
     norm = re.sub(r"\b(a|one) fortnight\b", "2 weeks", norm)
     norm = re.sub(r"\b(a|one) decade\b", "10 years", norm)
+    norm = re.sub(r"(\d)([a-z])", r"\1 \2", norm)  # "6yrs" -> "6 yrs"
+    for short, unit in _UNIT_ABBREVIATIONS.items():
+        norm = re.sub(rf"\b({short})\b", unit, norm)
     if norm in ("today", "just now", "this morning", "tonight"):
         return DaysAgo.exactly(0)
     if norm == "yesterday":
@@ -256,7 +302,7 @@ def parse_answer(fact: Fact, text: str, today: date) -> object:
     if parse_not_sure(text):
         return NOT_SURE
     if fact.type == "yes_no":
-        value: object = parse_yes_no(text)
+        value: object = parse_fact_yes_no(fact, text)
     elif fact.type == "number":
         value = parse_number(fact, canonical(text))
     elif fact.type == "time_ago":
@@ -267,18 +313,35 @@ def parse_answer(fact: Fact, text: str, today: date) -> object:
     return fact.check_answer(value)
 
 
+# Words in a clause that say the patient did not have the item: it was offered, planned, someone else's.
+_NOT_AN_EVENT = re.compile(r"\b(offered|recommended|suggested|discussed|talked about|considering|thinking about|"
+                           r"waiting (for|on)|on the list for|might get|may get|going to have|planned for me)\b")
+_SOMEONE_ELSE = re.compile(r"\bmy (mum|mom|mother|dad|father|sister|brother|aunt|uncle|grand\w+|cousin|friend|"
+                           r"husband|wife|partner|family|neighbour|neighbor)\b|(他|她)?(妈妈|爸爸|母亲|父亲|姐姐|妹妹|哥哥|弟弟|奶奶|爷爷|朋友|家人)")
+_NOT_ME = re.compile(r"\bnot (me|mine|myself)\b|\bnot (him|her)\b|\b(i|she|he) (didnt|never|havent|hasnt)\b|不是我")
+_PRONOUN = re.compile(r"\b(it|that|them|those|one|any)\b")
+_EARLIER = re.compile(r"\b(19|20)\d\d\b|\byears? ago\b|\blast year\b|\blong ago\b|\bas a (child|kid|teenager)\b|"
+                      r"\bwhen i was\b|\bin the past\b")
+_THE_REST = re.compile(r"\b(the rest|everything else|all the others|the others|all others|nothing else|rest no)\b")
+
+
 def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
                        ticked: Iterable[str] = ()) -> dict[str, object]:
     """A typed answer to a checklist: "none", "not sure", item numbers or item words, negation-aware.
 
     Items named in an affirmed clause are yes, and then the items not named are "no" (a
     typed list is a full answer). Items named only to deny them ("I never had cancer or
-    HIV") are "no" and the rest are asked again; items named with a hedge are "not sure".
+    HIV") are "no" and the rest are asked again, unless the reply says "nothing else" or
+    "none of these"; items named with a hedge are "not sure". A clause about someone else
+    ("my mum had cancer"), about an offer ("I was offered CAR-T") or with a later "never
+    had it" does not make an item yes; an item about now named with a change ("I stopped
+    breastfeeding") is no, and one about a recent time named with an older date is "not sure".
     Items already `ticked` (tapped) count as named, unless the text denies them.
     """
     check_length(text)
     members = list(members)
     ids = [m.id for m in members]
+    by_id = {m.id: m for m in members}
     if text == f"{CHOICE_PREFIX}none":
         return {f: False for f in ids}
     answers: dict[str, object] = {}
@@ -288,18 +351,49 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
             if not 1 <= number <= len(members):
                 raise AnswerError(f"Please use the numbers 1 to {len(members)}, or say \"none of these\".")
             answers[ids[number - 1]] = True
+    hedged = says_not_sure(text)
+    someone_else = bool(_SOMEONE_ELSE.search(text.lower())) and bool(_NOT_ME.search(normalise(text)))
+    previous: set[str] = set()
     for clause in _clauses(text):
-        value: object = NOT_SURE if says_not_sure(clause) else not has_negation(clause)
-        for item in _items_named(normalise(clause), members):
+        clause_norm = normalise(clause)
+        named = _items_named(clause_norm, members)
+        named |= {m.id for m in members if any(_has_phrase(clause_norm, w) for w in (*m.yes_words, *m.no_words))}
+        if not named and has_negation(clause) and _PRONOUN.search(clause_norm) and previous:
+            for item in previous:  # "I was offered CAR-T but never had it"
+                answers[item] = False
+            continue
+        for item in named:
+            fact = by_id[item]
+            if any(_has_phrase(clause_norm, w) for w in fact.no_words):
+                value: object = False
+            elif says_not_sure(clause) or (hedged and not has_negation(clause)):
+                value = NOT_SURE
+            elif has_negation(clause) or _NOT_AN_EVENT.search(clause_norm) or someone_else:
+                value = False if (has_negation(clause) or someone_else) else None
+            elif fact.about_now and changed_state(clause):
+                value = False
+            elif _time_bound(fact) and _EARLIER.search(clause_norm):
+                value = NOT_SURE
+            else:
+                value = True
+            if value is None:
+                continue
             answers[item] = value if answers.get(item) in (None, value) else NOT_SURE
+        previous = named
     for item in ticked:
         answers.setdefault(item, True)
-    if True in answers.values():
+    rest_no = bool(_THE_REST.search(norm)) or _is_none_answer(norm)
+    if True in answers.values() or (answers and rest_no):
         return {f: answers.get(f, False) for f in ids}
     if answers:
         return answers
     reply = polarity(text)
-    if _is_none_answer(norm) or (reply == NO and _about_the_list(norm)):
+    if rest_no or (reply == NO and _about_the_list(norm)) or (norm == "both" and False):
+        return {f: False for f in ids}
+    if re.fullmatch(r"(both|both of them|all|all of them|all of these|每个都有|都有|两个都是)", norm) and len(ids) <= 2 \
+            or norm in ("都有", "两个都有"):
+        return {f: True for f in ids}
+    if re.fullmatch(r"only .+", norm) and not someone_else:  # "only steroid tablets": nothing on this list
         return {f: False for f in ids}
     if reply == NO:  # "I never had cancer" at a list without cancer: what about this list?
         raise AnswerError(wording.MIXED_CHECKLIST)
@@ -310,6 +404,11 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
     if reply == MIXED:
         raise AnswerError(wording.MIXED_CHECKLIST)
     raise AnswerError(wording.CHECKLIST_HINT)
+
+
+def _time_bound(fact: Fact) -> bool:
+    """An item about a recent time ("in the past 8 weeks", "now"): an older date does not settle it."""
+    return fact.about_now or bool(re.search(r"\b(past|last|recent|within)\b", fact.label.original, re.IGNORECASE))
 
 
 def _items_named(norm: str, members: list[Fact]) -> set[str]:

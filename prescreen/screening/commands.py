@@ -17,9 +17,12 @@ from prescreen.screening.polarity import says_not_sure
 COMMANDS = ("ask_why", "go_back", "start_over", "stop", "withdraw")
 
 COMMAND_WORDS = {
-    "ask_why": re.compile(r"why|what for|is (this|that|it) for|have to do with|reason|relevant|matter|need (that|to know)|"
+    "ask_why": re.compile(r"why|what for|is (this|that|it) for|what'?s (this|that|it) for|have to do with|reason|relevant|matter|need (that|to know)|"
                           r"want to know|got to do|point of|为什么|干什么用|有什么用", re.I),
-    "go_back": re.compile(r"back|change|mistake|wrong|undo|fix|previous|oops|meant|返回|上一", re.I),
+    # "back" but not "it came back" (an answer about the illness), "wrong" but not "what's wrong with me"
+    "go_back": re.compile(r"(?<!came )(?<!come )(?<!comes )(?<!coming )(?<!flared )(?<!is )(?<!its )(?<!it's )\bback\b|"
+                          r"change (my|the|that|an?) ?(last |previous )?answer|\bchange (it|that)\b|mistake|"
+                          r"(?<!what's )(?<!whats )(?<!what is )\bwrong\b|\bundo\b|\bfix\b|previous|oops|meant|返回|上一", re.I),
     "start_over": re.compile(r"start|restart|again|reset|beginning|scratch|redo|new|重新|从头", re.I),
     "stop": re.compile(r"\b(stop|quit|cancel|exit|end|enough|abort|terminate|leave me alone|no more questions)\b"
                        r"|don'?t want to (continue|go on)|停止|退出|不想继续", re.I),
@@ -58,11 +61,17 @@ def plain_command(text: str | None) -> str | None:
     return next((command for command, pattern in _PLAIN_RE.items() if pattern.match(clean)), None)
 
 
+_ASKING_ABOUT = re.compile(r"^\s*(can|could|will|would|do|does|is|am|how|what if|when|if)\b.*\?\s*$|[吗呢][？?]?\s*$", re.I)
+
+
 def command_of(intent: str | None, text: str | None) -> str | None:
-    """The command a message gives: a command intent with its words, or a plain command phrase."""
+    """The command a message gives: a command intent with its words, or a plain command phrase.
+    A question about a command ("can I withdraw later?") is a question, not the command."""
     plain = plain_command(text)
     if plain:
         return plain
     if intent in COMMANDS and says_command(intent, text) and not says_not_sure(text or ""):
+        if intent != "ask_why" and _ASKING_ABOUT.search(text or ""):
+            return None
         return intent
     return None

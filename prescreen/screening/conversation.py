@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from prescreen.i18n import join
 from prescreen.screening import wording
 from prescreen.screening.answers import AnswerError, NeedsDetail, check_length, parse_answer, parse_group_answer
 from prescreen.screening.answers import CHOICE_PREFIX
 from prescreen.screening.commands import command_of, plain_command
 from prescreen.screening.eligibility import NOT_ELIGIBLE, evaluate_trial
-from prescreen.screening.polarity import NO, NOT_SURE as NOT_SURE_REPLY, YES, correction as _correction, polarity
+from prescreen.screening.polarity import NO, NOT_SURE as NOT_SURE_REPLY, YES, correction as _correction, polarity, simplify
 from prescreen.screening.durations import DaysAgo
 from prescreen.screening.factbank import NOT_SURE
 from prescreen.screening.messages import Message, button
@@ -141,7 +142,7 @@ class Conversation:
             lines = "\n".join(f"{tick(fact)}{i}. {fact.label}" for i, fact in enumerate(items, 1))
             text = f"{group.question_guardian if guardian else group.question}\n{lines}"
             if screening.chosen:
-                chosen = ", ".join(self.catalog.facts[f].label for f in question.facts if f in screening.chosen)
+                chosen = join(", ", (self.catalog.facts[f].label for f in question.facts if f in screening.chosen))
                 text += "\n" + wording.chosen_so_far(chosen)
             buttons = [button(f"{tick(fact)}{fact.label}", f"choice:item:{fact.id}") for fact in items]
             buttons += [button(wording.DONE_BUTTON, "choice:done")] if screening.chosen else \
@@ -186,7 +187,7 @@ class Conversation:
         would rule a study out is read back first. "stop" and "delete my data" are the
         adapters' (`command_of` says which message is one); this handles the rest.
         """
-        if intent == "crisis" or wording.mentions_crisis(text):
+        if wording.is_crisis(intent, text):
             screening.paused = True
             return [Message(wording.CRISIS_SUPPORT)]
         if screening.paused:  # "Continue when you are ready", tapped or typed
@@ -205,7 +206,16 @@ class Conversation:
             return [Message(wording.STARTING_OVER)]
         if screening.pending:
             return self._confirm(screening, text, tapped, command, today)
-        if command == "go_back" or (not tapped and _correction(text) is not None and screening.history):
+        if not tapped and command is None and wording.asks_how_long(text):
+            return [Message(wording.HOW_LONG)]
+        if not tapped and command is None and is_question(text):  # "can I still join if I'm over 70?"
+            return [Message(wording.ASK_YOUR_DOCTOR if intent != "out_of_scope" else wording.QUESTION_FOR_THE_TEAM)]
+        if not tapped and command is None and self._corrects_a_yes(screening, text):
+            return [Message(self._undo_parent(screening, text))]
+        correction = None if tapped else _correction(text)
+        if correction is not None and _answers_here(text):  # "yes no I mean no": this question's answer
+            command = None
+        elif command == "go_back" or (correction is not None and screening.history):
             correction = None if command == "go_back" and plain_command(text) else _correction(text)
             if correction is not None:
                 return self._correct_last(screening, correction)
@@ -326,6 +336,23 @@ class Conversation:
             screening.pending = {"answers": {f: encode_value(v) for f, v in answers.items()}, "said": said}
             return [Message(wording.YES_OR_NO_TO_READ_BACK)]
 
+    def _corrects_a_yes(self, screening: Screening, text: str) -> bool:
+        """"I haven't had any of those" at "When was your last dose?": the yes before it was wrong."""
+        if len(screening.asking) != 1 or not self.planner.parents_of(screening.asking[0]):
+            return False
+        if self.catalog.facts[screening.asking[0]].type != "time_ago":
+            return False
+        return polarity(text) == NO and not re.search(r"\d|ago|last|year|month|week|前|年|月", text.lower())
+
+    def _undo_parent(self, screening: Screening, text: str) -> str:
+        parents = [f for f in self.planner.parents_of(screening.asking[0]) if screening.values().get(f) is True]
+        for fact in parents:
+            screening.answers[fact] = {"value": False, "said": text[:200]}
+        screening.history.append(parents)
+        screening.tries = 0
+        labels = join(", ", (self.catalog.facts[f].label for f in parents))
+        return wording.changed_to_no(labels)
+
     def _correct_last(self, screening: Screening, value: bool) -> list[Message]:
         """"Oops, I meant no": the last answer, if it was a yes or no, is changed (and read back if
         that rules a study out); any other last answer is asked again."""
@@ -369,7 +396,10 @@ class Conversation:
         """Forget the last answered turn so it is asked again; verdicts follow the answers."""
         screening.pending, screening.chosen = None, []
         if not screening.history:
-            return wording.NOTHING_TO_GO_BACK_TO
+            if screening.respondent is None:
+                return wording.NOTHING_TO_GO_BACK_TO
+            screening.respondent, screening.tries = None, 0  # back to "who is answering?"
+            return wording.GOING_BACK
         for fact in screening.history.pop():
             screening.answers.pop(fact, None)
         screening.tries = 0
@@ -381,12 +411,28 @@ class Conversation:
         return results_messages(self.catalog, screening.values(), today, respondent=screening.respondent)
 
 
+_QUESTION_START = re.compile(r"^\s*(can|could|will|would|is|are|does|do|should|shall|may|what|why|how|when|where|who|which|"
+                             r"am i|if i)\b", re.I)
+
+
+def is_question(text: str) -> bool:
+    """A question back ("can I still join if I'm over 70?"), not an answer: it is never parsed as one."""
+    return "?" in text and bool(_QUESTION_START.search(text)) or bool(re.search(r"[吗呢][？?]?\s*$", text))
+
+
+def _answers_here(text: str) -> bool:
+    """"yes no I mean no" corrects itself in one message; "oops I meant no" corrects the answer before."""
+    before = re.split(r"\b(?:i )?(?:meant|mean|actually)\b", simplify(text))[0]
+    return polarity(before) is not None
+
+
 def _parse_respondent(text: str) -> str:
     if text.startswith("choice:") and text[7:] in RESPONDENTS:
         return text[7:]
     norm = text.lower().replace("’", "'")
     family = r"(mother|father|mom|mum|dad|parent|wife|husband|partner|sister|brother|aunt|uncle|grandmother|grandfather|friend)"
-    if re.search(rf"\bmy {family}\b", norm) or re.search(r"\b(helping|someone else|relative|on behalf)\b", norm):
+    if re.search(rf"\bmy {family}\b", norm) or re.search(r"\b(helping|someone else|relative|on behalf|carer|"
+                                                          r"caregiver|care giver|caretaker|looking after|nurse)\b", norm):
         return "helper"
     if re.search(r"帮|替|代|朋友|亲戚|家人|配偶|丈夫|妻子|老公|老婆|我(妈|爸|母亲|父亲)", norm):
         return "helper"
@@ -401,4 +447,4 @@ def _parse_respondent(text: str) -> str:
 
 
 def _join(*parts: str | None) -> str:
-    return " ".join(p for p in parts if p)
+    return join(" ", (p for p in parts if p))

@@ -5,6 +5,7 @@ data (`trials/facts.yml`), so wording changes need no code.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,14 @@ class Fact:
     keywords: tuple[str, ...] = ()  # words that name this item when typed in a checklist answer
     unit: str | None = None  # time_ago only: "month" shows its answer buttons in whole months
     sensitive: str | None = None  # a sensitive topic ("HIV"): the consent text names it when this was answered
+    yes_words: tuple[str, ...] = ()  # the fact's own words for yes ("still active", "flared"), both languages
+    no_words: tuple[str, ...] = ()  # ... and for no ("in remission", "under control"; "benign" for cancer)
+
+    @property
+    def about_now(self) -> bool:
+        """Does the question ask about now ("Are you pregnant now?"), not ever? "I stopped" is then a no."""
+        return bool(re.search(r"\b(now|still|currently|at the moment|at present|these days)\b", self.question.original,
+                              re.IGNORECASE))
 
     def option_ids(self) -> list[str]:
         return [o.id for o in self.options]
@@ -135,6 +144,7 @@ GROUP_FIELDS = {"id", "facts", *GROUP_TEXTS, *(f"{t}_{lang}" for t in GROUP_TEXT
 
 FACT_FIELDS = {
     "id", "type", "options", "min", "max", "follow_ups", "crisis_if_yes", "keywords", "unit", "sensitive",
+    "yes_words", "no_words",
     *FACT_TEXTS, *(f"{t}_{lang}" for t in (*FACT_TEXTS, "sensitive") for lang in OTHER_LANGUAGES),
 }
 
@@ -183,9 +193,10 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
         for text_field in ("question", "question_guardian", "why", "label"):
             if not isinstance(item.get(text_field), str) or not item[text_field].strip():
                 raise TrialDataError(name, fact_id, text_field, "missing text")
-        keywords = item.get("keywords", [])
-        if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip() for k in keywords):
-            raise TrialDataError(name, fact_id, "keywords", "must be a list of words")
+        for word_field in ("keywords", "yes_words", "no_words"):
+            words = item.get(word_field, [])
+            if not isinstance(words, list) or not all(isinstance(k, str) and k.strip() for k in words):
+                raise TrialDataError(name, fact_id, word_field, "must be a list of words")
         options = tuple(_parse_options(name, fact_id, item))
         if item["type"] in ("choice", "choices") and not options:
             raise TrialDataError(name, fact_id, "options", "a choice needs options")
@@ -209,6 +220,8 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
             crisis_if_yes=bool(item.get("crisis_if_yes", False)),
             label=localized(item, "label"),
             keywords=tuple(item.get("keywords") or ()),
+            yes_words=tuple(item.get("yes_words") or ()),
+            no_words=tuple(item.get("no_words") or ()),
             unit=item.get("unit"),
             sensitive=localized(item, "sensitive") if (item.get("sensitive") or "").strip() else None,
         )

@@ -92,6 +92,10 @@ class Planner:
             return {-(-int(v) // 30) * 30 for v in values}
         return values
 
+    def parents_of(self, fact_id: str) -> list[str]:
+        """The facts whose answer opens this follow-up ("b_cell_therapy" for "b_cell_therapy_when")."""
+        return [f for trigger in self._triggers.get(fact_id, []) for f in sorted(trigger.facts())]
+
     def is_askable(self, fact_id: str, answers: Mapping[str, Any]) -> bool:
         """A follow-up is asked only once one of its triggers is surely true."""
         triggers = self._triggers.get(fact_id)

@@ -23,11 +23,13 @@ _NOT_SURE = [
     r"not that (i|im) (know|aware|remember)", r"as far as i know", r"(my |the )?doctors? (would|will|might) know",
     r"ask (my|the|a) doctor", r"(have|need|would have) to (check|ask|look)", r"who knows", r"depends",
     r"not exactly", r"no way to know", r"(i am|im) confused", r"(dont|do not) understand",
-    r"(id |i would )?(prefer|rather) not (to )?(say|answer)", r"(dont|do not) want to (say|answer)",
+    r"(id |i would )?(prefer|rather) not (to )?(say|answer|talk about it)",
+    r"(dont|do not) (want|like) to (say|answer|talk about (it|that))", r"i think", r"i believe", r"not certain",
+    r"(i have|ill have|i need) to (check|ask)", r"let me check", r"no comment", r"pass on (this|that)",
     r"🤷",
 ]
 # Chinese has no spaces between words, so its phrases are found anywhere in the reply.
-_NOT_SURE_ZH = ["记不太清", "不想说", "不方便说", "不太记得", "不知道", "不确定", "不清楚", "记不清", "记不得", "不记得", "忘了", "忘记了", "可能", "也许", "说不准", "不太清楚",
+_NOT_SURE_ZH = ["应该是吧", "应该吧", "算是吧", "大概是", "也许吧", "好像是", "记不太清", "不想说", "不方便说", "不太记得", "不知道", "不确定", "不清楚", "记不清", "记不得", "不记得", "忘了", "忘记了", "可能", "也许", "说不准", "不太清楚",
                 "不好说", "说不好", "问医生", "大概吧", "好像", "应该是吧", "不太确定", "搞不清"]
 _NOT_SURE_RE = re.compile(r"(?<![\w])(" + "|".join(_NOT_SURE) + r")(?![\w])|" + "|".join(_NOT_SURE_ZH))
 
@@ -41,26 +43,36 @@ _NEGATION_PHRASES = re.compile(r"(?<!\w)(free of|clear of|no longer|not any ?mor
 _YES_WORDS = {
     "yes", "y", "ye", "yeah", "yea", "yah", "ya", "yep", "yup", "yess", "yesss", "sure", "correct", "right", "true",
     "indeed", "ok", "okay", "absolutely", "definitely", "certainly", "affirmative", "positive", "mhm", "uhuh",
-    "aye", "yas", "👍", "✅",
+    "aye", "yas", "agreed", "alright", "👍", "✅",
 }
 _YES_PHRASES = re.compile(
     r"(?<!\w)(of course|uh huh|uh-huh|mm hmm|thats (right|correct|true)|that is (right|correct|true)|i (have|do|did|am|was|had|got)|"
     r"ive|ive had|im|i still|it is|it was|there is|there was|yes i|he (has|does|did|is|was|had)|she (has|does|did|is|was|had)|"
-    r"they (have|do|did|are|were|had)|(he|she|it|they)s|tested positive|had (it|one|them|that))(?!\w)")
-_CHINESE_NO = re.compile(r"没有|没|不是|不对|不|否|无|从未|从来没|阴性")
+    r"they (have|do|did|are|were|had)|(he|she|it|they)s|tested positive|had (it|one|them|that)|"
+    r"thats (fine|ok|okay|good)|sounds good|go ahead|all right|happy to|no problem|please do|why not|i tried|"
+    r"(a few|several|many|two|three) times|once|twice|sometimes|often|every day|all the time|at times|on and off)(?!\w)")
+_CHINESE_NO = re.compile(r"没有|木有|没|不是|不对|不|否|无|从未|从来没|阴性")
 _CHINESE_YES = re.compile(r"是的|是|有的|有|对的|对|嗯|阳性|确诊")
 # Clause breaks: punctuation and words that turn a sentence ("no, but ...", "yes although ...").
 _CLAUSE_BREAK = re.compile(r"[,.;:!?()\n，。；：！？、]|(?<!\w)(but|though|although|however|except|apart from|besides|only)(?!\w)"
                            r"|(但是|但|不过|可是|只是)")
 _CONTRAST = re.compile(r"(?<!\w)(but|though|although|however|except|apart from|besides)(?!\w)|但是|但|不过|可是")
 # "oops I meant no", "sorry, I mean yes": the correction is the answer.
-_MEANT = re.compile(r"(?<!\w)(?:i )?(?:meant|mean|meant to say|wanted to say) (yes|no)(?!\w)")
+_MEANT = re.compile(r"(?<!\w)(?:(?:i )?(?:meant|mean|meant to say|wanted to say)|actually|well actually) (yes|no)(?!\w)")
+# Common typos of the few words that decide a reply ("not sur", "non of these", "nothin").
+_TYPOS = {"sur": "sure", "shure": "sure", "suer": "sure", "sre": "sure", "non": "none", "nothin": "nothing",
+          "nothng": "nothing", "noting": "nothing", "nver": "never", "neva": "never", "nevr": "never", "yse": "yes",
+          "yess": "yes", "yeh": "yeah", "dnt": "dont", "havnt": "havent", "hvnt": "havent", "hav": "have",
+          "knw": "know", "kno": "know", "rember": "remember", "remeber": "remember", "remmember": "remember",
+          "probly": "probably", "prolly": "probably", "mayb": "maybe", "mabye": "maybe", "maby": "maybe",
+          "unsur": "unsure", "dunnno": "dunno", "ofc": "of course", "nvm": "never mind", "thx": "thanks"}
 
 
 def simplify(text: str) -> str:
-    """Lower case, apostrophes dropped ("don't" -> "dont"), clause punctuation kept."""
+    """Lower case, apostrophes dropped ("don't" -> "dont"), common typos mended, clause punctuation kept."""
     text = (text or "").lower().replace("’", "'").replace("‘", "'").replace("'", "")
     text = re.sub(r"[\"“”*_~`]", " ", text)
+    text = re.sub(r"[a-z]+", lambda m: _TYPOS.get(m.group(0), m.group(0)), text)
     return " ".join(text.split())
 
 
@@ -111,6 +123,17 @@ def _clause_polarity(clause: str) -> tuple[bool, bool, bool]:
 _EMPHATIC_NO = re.compile(r"^(absolutely|definitely|certainly|of course|surely|sure|really|totally|nope|no) (not|never|no)\b")
 
 
+# A state that has changed: "I stopped ...", "used to", "in remission", "now it's ok". Yes-shaped, but
+# about the past, so a question about now must not read it as yes.
+CHANGED = re.compile(r"(?<!\w)(stopped|quit|used to|no longer|not any ?more|any ?more|in remission|remission|"
+                     r"now (its|it is|im|i am) (ok|fine|better|good|gone)|went away|cured|resolved|healed|gave up)(?!\w)"
+                     r"|停了|不再|以前|已经好了|治好了|缓解")
+
+
+def changed_state(text: str) -> bool:
+    return bool(CHANGED.search(simplify(text)))
+
+
 def _clause_value(clause: str) -> str | None:
     negated, bare_yes, yes_phrase = _clause_polarity(clause)
     if _EMPHATIC_NO.match(clause):  # "definitely not", "of course not"
@@ -132,3 +155,15 @@ def correction(text: str) -> bool | None:
 def plain_yes(text: str) -> bool:
     """A yes with no "but", "except" or hedge: what an erasure needs."""
     return polarity(text) == YES and not _CONTRAST.search(simplify(text))
+
+
+def leading_answer(text: str) -> str | None:
+    """The bare yes or no a reply starts with ("no, it's under control" -> NO), if any."""
+    words = re.findall(r"[\w👍👎✅]+", simplify(text))
+    if not words:
+        return None
+    if words[0] in _YES_WORDS - {"right", "ok", "okay", "sure", "positive", "true"}:
+        return YES
+    if words[0] in {"no", "nope", "nah", "naw", "n", "never", "not"}:
+        return NO
+    return None

@@ -11,6 +11,7 @@ import os
 from datetime import date
 from typing import Any, Mapping
 
+from prescreen.i18n import join
 from prescreen.screening import wording
 from prescreen.screening.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, POSSIBLY_ELIGIBLE_LATER, evaluate_trial
 from prescreen.screening.factbank import NOT_SURE
@@ -64,7 +65,7 @@ def result_card(catalog: Catalog, result, values: Mapping[str, Any], respondent:
         phone_line = None  # "no phone number" is the first thing a long card leaves to its details
     if _words(sentence, reason, where, next_step, phone_line) > CARD_WORDS and next_step:
         next_step = wording.NEXT_SHORT
-    message = " ".join(part for part in (sentence, reason, where, next_step, phone_line) if part)
+    message = join(" ", (part for part in (sentence, reason, where, next_step, phone_line) if part))
     card = {
         "trial_id": result.trial_id,
         "title": trial.short_title,
@@ -151,7 +152,7 @@ def _details(trial, result, respondent, unsure, others) -> dict:
                 texts += [node.note for node in _nodes(r.criterion.rule) if isinstance(node, SiteCheck)]
         checks = wording.check_topics(texts)
         if unsure:
-            checks.insert(0, "What you were not sure about: " + ", ".join(unsure))
+            checks.insert(0, "What you were not sure about: " + join(", ", unsure))
     details["checks"] = checks
     return details
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from prescreen.i18n import join
 from prescreen.screening.trials import Catalog
 
 
@@ -14,7 +15,7 @@ def welcome_message(catalog: Catalog) -> str:
     places = sorted({site.city for trial in catalog.trials for site in trial.sites})
     return (
         f"Hello. I can help you check if one of {len(catalog.trials)} research studies of new cell "
-        f"treatments might suit you. The studies are at hospitals in {', '.join(places[:-1])} and {places[-1]}. "
+        f"treatments might suit you. The studies are at hospitals in {join(', ', places[:-1])} and {places[-1]}. "
         "I will ask a few short questions, one at a time. "
         "You don't need to give your name to check. "
         "This is not medical advice, and only the study team can decide if you can join. "
@@ -148,8 +149,8 @@ def illness_reason(labels: list[str]) -> str:
     """The illness first when the illness is the reason: "This study is for lupus (SLE)." """
     names = [_lower_first(label) for label in labels]
     if len(names) > 2:
-        return f"This study is for {', '.join(names[:-1])} or {names[-1]}."
-    return f"This study is for {' or '.join(names)}."
+        return f"This study is for {join(', ', names[:-1])} or {names[-1]}."
+    return f"This study is for {join(' or ', names)}."
 
 
 def _lower_first(label: str) -> str:
@@ -161,7 +162,7 @@ def _lower_first(label: str) -> str:
 
 def where_text(sites) -> str:
     """"Where: Union Hospital, Wuhan." (the short name patients know, not the full one)."""
-    return "Where: " + "; ".join(f"{site.label}, {site.city}" for site in sites) + "."
+    return "Where: " + join("; ", (f"{site.label}, {site.city}" for site in sites)) + "."
 
 
 def next_text(verdict: str, callback_days: int | None) -> str | None:
@@ -179,7 +180,7 @@ def phone_text(phone: str | None) -> str:
 
 
 def incomplete_rules_text(unsure_topics) -> str:
-    unsure = f", including what you were not sure about: {', '.join(unsure_topics)}" \
+    unsure = f", including what you were not sure about: {join(', ', unsure_topics)}" \
         if unsure_topics else ""
     return f"This study has not published its full rules, so the study team will go through them with you{unsure}."
 
@@ -350,6 +351,30 @@ def choose_teams(guardian: bool, count: int) -> str:
 def and_list(items) -> str:
     """["HIV", "hepatitis", "pregnancy"] -> "HIV, hepatitis and pregnancy"."""
     items = list(items)
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    return str(items[0]) if len(items) == 1 else f"{join(', ', items[:-1])} and {items[-1]}"
 
 LANGUAGE_CHANGED = "OK, let's go on in English."
+
+HOW_LONG = "It takes a few minutes: about 10 short questions, one at a time. You can stop at any time."
+QUESTION_FOR_THE_TEAM = "That is a good question for the study team. They can answer it if they contact you."
+
+
+def changed_to_no(labels: str) -> str:
+    return f'OK, I changed your answer to "{labels}" to no.'
+
+
+def asks_how_long(text: str) -> bool:
+    """A question about the screening itself ("how long will this take?"), answered plainly."""
+    return bool(re.search(r"how long (will|does|is) (this|it)|how many (more )?questions|how much longer|"
+                          r"(almost|nearly) (done|finished|over)|要多久|还有几个问题|多长时间", text or "", re.I))
+
+
+# Crisis support comes at once for words of suicide or self-harm. NLU's "crisis" intent alone
+# ("I want to think about it" has been taken for one) needs a word of distress as well.
+_DISTRESS = re.compile(r"\b(die|dying|dead|death|suicid\w*|kill|end it|ending it|end things|hopeless|harm|hurt myself|"
+                       r"cant go on|can't go on|give up on life|no reason to live|not worth living|overdose)\b|"
+                       r"死|活着|活下去|自杀|轻生|伤害自己|结束生命|绝望", re.I)
+
+
+def is_crisis(intent: str | None, text: str) -> bool:
+    return mentions_crisis(text) or (intent == "crisis" and bool(_DISTRESS.search(text or "")))
