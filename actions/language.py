@@ -36,7 +36,9 @@ def conversation_language(tracker: Tracker) -> Tuple[Text, bool]:
     """(the language of this turn, whether this message asked to change it)."""
     message = tracker.latest_message or {}
     text = message.get("text") or ""
-    asked = asked_for_language(text)
+    referral = tracker.get_slot("referral") or {}
+    # At "Which language would you like them to use?", "English please" answers the question.
+    asked = None if referral.get("step") in ("language", "language_other") else asked_for_language(text)
     if asked:
         return asked, asked != tracker.get_slot("language")
     metadata = message.get("metadata") or {}

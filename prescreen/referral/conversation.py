@@ -409,15 +409,31 @@ def _free_text(text: str) -> str:
     return value
 
 
+_SKIP_PHRASES = re.compile(r"\b(skip|pass|no thanks|prefer not|rather not|id rather (give|use)|dont have (one|an?|a phone|"
+                           r"an email|email|a number)|do not have|no (email|phone|number|mobile)|none|nothing|not now|"
+                           r"no medicines?|no medication|no drugs)\b|跳过|没有|不用|不想给")
+
+
 def _skip(text: str) -> bool:
-    norm = normalise(text)
-    return any(norm == w or norm.startswith(w + " ") for w in SKIP_WORDS)
+    """"skip", "I don't have one", "I'd rather give my email": this detail is not given."""
+    return bool(_SKIP_PHRASES.search(normalise(text)))
+
+
+# "my name is ...", "it's ...", "call me ...": the detail is what follows.
+_LEAD_IN = re.compile(r"^\s*(my name is|my name's|name is|name:|i am|i'm|im|it's|its|this is|call me|you can call me|"
+                      r"my (phone|mobile|cell|number|phone number|mobile number) is|my (email|e-mail|email address) is|"
+                      r"number:|phone:|email:|it is|我叫|我是|我的名字是|名字是|我的(电话|手机|手机号|号码|邮箱)是|电话|手机|邮箱)\s*[:：]?\s*",
+                      re.IGNORECASE)
+
+
+def _detail(text: str) -> str:
+    return _LEAD_IN.sub("", text.strip(), count=1).strip(" .。!！") or text.strip()
 
 
 def _name(text: str) -> str:
     if _has_control(text):
         raise AnswerError(wording.NO_SPECIAL_CHARACTERS)
-    name = " ".join(text.split())
+    name = " ".join(_detail(text).split())
     if not name or not _NAME_OK.match(name) or len(name) < 2:
         raise AnswerError("Please type just the name, for example \"Li Wei\".")
     return name
@@ -426,7 +442,7 @@ def _name(text: str) -> str:
 def _phone(text: str) -> str:
     if _has_control(text):
         raise AnswerError(wording.NO_SPECIAL_CHARACTERS)
-    cleaned = re.sub(r"[\s().-]", "", text)
+    cleaned = re.sub(r"[\s().-]", "", _detail(text))  # "my number is 139 1234 5678" -> the number
     if not re.fullmatch(r"\+?\d{7,15}", cleaned):
         raise AnswerError("That doesn't look like a phone number. Please type it with digits, for example 138 0013 8000,"
                           " or type \"skip\".")
@@ -436,7 +452,7 @@ def _phone(text: str) -> str:
 def _email(text: str) -> str:
     if _has_control(text):
         raise AnswerError(wording.NO_SPECIAL_CHARACTERS)
-    address = text.strip()
+    address = _detail(text)  # "my email is li@x.org" -> the address; anything else must be the address alone
     if not _EMAIL.match(address):
         raise AnswerError("That doesn't look like an email address. Please check it, for example name@example.com.")
     return address

@@ -92,13 +92,19 @@ def parse_fact_yes_no(fact: Fact, text: str) -> bool | str:
 
 
 def fact_words(fact: Fact, text: str) -> bool | str | None:
-    """True or False when the reply uses the fact's own yes- or no-words, MIXED when both, else None."""
-    norm = normalise(text)
-    yes = any(_has_phrase(norm, w) for w in fact.yes_words)
-    no = any(_has_phrase(norm, w) for w in fact.no_words)
-    if yes and no:
+    """True or False when the reply uses the fact's own yes- or no-words, MIXED when both, else None.
+    A word negated in its clause counts the other way: "it never came back" is a no to "did it come back?"."""
+    found = set()
+    for clause in _clauses(text):
+        norm = normalise(clause)
+        for words, value in ((fact.yes_words, True), (fact.no_words, False)):
+            for word in words:
+                if _has_phrase(norm, word):
+                    rest = norm.replace(normalise(word), " ")
+                    found.add(value if not has_negation(rest) else not value)
+    if len(found) > 1:
         return MIXED
-    return True if yes else False if no else None
+    return found.pop() if found else None
 
 
 UNITS = {
