@@ -3,12 +3,26 @@ same run, a bare `rasa init` assistant as the reference. Also the resident memor
 every process, idle and at the peak of the load.
 
     .venv/bin/python bench/load.py [--levels 1 10 50] [--out bench/results/load.json]
+    .venv/bin/python bench/load.py --cluster [--levels 1 10 50] [--out bench/results/load-cluster.json]
 
 Each simulated patient is a new conversation that completes a full screening (a
 patient who may fit every study: the longest common path) up to the results. The
-reference gets conversations of the same number of messages, from its own domain.
+reference gets conversations of a fixed length (REFERENCE_MESSAGES, 14 messages) from
+its own domain: an empty reply is what `rasa init` gives to some of them (no rule
+answers "great" at that point), so it is counted (`empty_replies`), never as an error,
+and the conversation goes on. Only a failed request is an error; our screening stops
+there, the reference's does not, so every reference run sends the same messages.
 The reference project is made once with `rasa init` in bench/.reference/ (trained
 there, about two minutes) and reused.
+
+--cluster: the same load through nginx (https) against the cluster of deploy/cluster.py
+(PostgreSQL, Redis, 2 action servers, 2 Rasa servers), first with nginx sending
+everything to one Rasa server, then to both, in the same run and on the same
+processes and databases; then the reference. Every level also reports the CPU time
+all processes of the assistant used (cpu_ms_per_message: Rasa, action servers,
+PostgreSQL, Redis, nginx, web), so the cost per message can be compared between
+profiles. --cache-off starts the Rasa servers with TRACKER_CACHE_SIZE=0 (Rasa's own
+reading and saving of conversations), to measure what the tracker store's cache saves.
 """
 from __future__ import annotations
 
@@ -17,6 +31,7 @@ import asyncio
 import json
 import os
 import platform
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -45,6 +60,7 @@ class Recorder:
     def __init__(self):
         self.latencies: list[float] = []
         self.errors = 0
+        self.empty_replies = 0
         self.messages_per_conversation: list[int] = []
 
 
@@ -64,18 +80,25 @@ async def screening(session, url: str, sender: str, recorder: Recorder, referenc
             async with session.post(url, json={"sender": sender, "message": text},
                                     timeout=aiohttp.ClientTimeout(total=120)) as reply:
                 messages = await reply.json() if reply.status == 200 else []
-                ok = reply.status == 200 and messages
+                ok = reply.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError):
-            ok = False
+            ok, messages = False, []
         recorder.latencies.append(time.perf_counter() - start)
         sent += 1
+        if ok and not messages:
+            if reference:
+                recorder.empty_replies += 1  # rasa init's way with some messages: not an error
+                continue
+            ok = False  # every turn of this assistant says something
         if not ok:
             recorder.errors += 1
-            break
+            if not reference:
+                break  # the screening cannot go on; the reference's fixed conversation does
     recorder.messages_per_conversation.append(sent)
 
 
-async def run_level(url: str, concurrency: int, conversations: int, reference: bool, tag: str) -> dict:
+async def run_level(url: str, concurrency: int, conversations: int, reference: bool, tag: str,
+                    ssl_context=None) -> dict:
     recorder = Recorder()
     queue: asyncio.Queue = asyncio.Queue()
     for i in range(conversations):
@@ -85,7 +108,7 @@ async def run_level(url: str, concurrency: int, conversations: int, reference: b
         while not queue.empty():
             await screening(session, url, queue.get_nowait(), recorder, reference)
 
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency, ssl=ssl_context if ssl_context is not None else True)
     # Our REST channel wants its token (the reference server ignores the header).
     async with aiohttp.ClientSession(connector=connector, headers=REST_HEADERS) as session:
         start = time.perf_counter()
@@ -97,7 +120,7 @@ async def run_level(url: str, concurrency: int, conversations: int, reference: b
         return round(1000 * lat[min(len(lat) - 1, int(p / 100 * len(lat)))], 1)
 
     return {"concurrency": concurrency, "conversations": conversations, "messages": len(lat),
-            "errors": recorder.errors, "seconds": round(elapsed, 2),
+            "errors": recorder.errors, "empty_replies": recorder.empty_replies, "seconds": round(elapsed, 2),
             "messages_per_second": round(len(lat) / elapsed, 1),
             "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
             "mean_messages_per_conversation": round(statistics.mean(recorder.messages_per_conversation), 1)}
@@ -114,6 +137,18 @@ def rss_mb(pid: int) -> float:
         except FileNotFoundError:
             pass
     return round(total / 1024, 1)
+
+
+def cpu_seconds(pids) -> float:
+    """CPU time (user + system) used so far by these processes and all their children."""
+    ticks = 0
+    for p in {q for pid in pids for q in [pid] + _children(pid)}:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -171,27 +206,80 @@ def start_reference(workdir: Path) -> tuple[subprocess.Popen, str]:
     return process, url
 
 
-def measure(url: str, pids: dict[str, int], levels: list[int], reference: bool, tag: str) -> dict:
-    asyncio.run(run_level(url + "/webhooks/rest/webhook", 1, 3, reference, tag + "-warmup"))
+def measure(url: str, pids: dict[str, int], levels: list[int], reference: bool, tag: str, ssl_context=None,
+            cpu_pids=None) -> dict:
+    """cpu_pids: every process whose CPU time counts (default: pids)."""
+    cpu_pids = list(cpu_pids if cpu_pids is not None else pids.values())
+    asyncio.run(run_level(url + "/webhooks/rest/webhook", 1, 3, reference, tag + "-warmup", ssl_context))
     time.sleep(2)
     idle = {name: rss_mb(pid) for name, pid in pids.items()}
     results = []
     with MemorySampler(pids) as sampler:
         for level in levels:
-            results.append(asyncio.run(run_level(url + "/webhooks/rest/webhook", level, CONVERSATIONS[level],
-                                                 reference, tag)))
+            before = cpu_seconds(cpu_pids)
+            result = asyncio.run(run_level(url + "/webhooks/rest/webhook", level, CONVERSATIONS[level],
+                                           reference, tag, ssl_context))
+            used = cpu_seconds(cpu_pids) - before
+            result.update(cpu_seconds=round(used, 2),
+                          cpu_ms_per_message=round(1000 * used / max(1, result["messages"]), 1))
+            results.append(result)
             print(json.dumps(results[-1]), flush=True)
     return {"levels": results, "memory_idle_mb": idle, "memory_peak_mb": sampler.peak}
+
+
+def measure_cluster(workdir: Path, levels: list[int], cache_off: bool) -> dict:
+    """The cluster through nginx: one Rasa server behind it, then two, on the same processes."""
+    import ssl
+
+    sys.path.insert(0, str(ROOT))
+    from deploy.cluster import Cluster
+
+    token = secrets.token_urlsafe(24)
+    REST_HEADERS.clear()
+    REST_HEADERS["Authorization"] = f"Bearer {token}"
+    env = {"REST_CHANNEL_TOKEN": token, "RATE_LIMIT_PER_CONVERSATION": "1000000", "RELAY_POLL_SECONDS": "2",
+           "PRESCREEN_OUTBOX_DIR": str(workdir / "outbox")}
+    if cache_off:
+        env["TRACKER_CACHE_SIZE"] = "0"
+    # nginx's per-address limits would stop one load generator on one address: lifted here.
+    cluster = Cluster(workdir / "cluster", rasa_servers=2, action_servers=2, env=env, rest_through_nginx=True,
+                      limits={"CHAT_RATE": "100000r/s", "CHAT_BURST": "100000", "CONNS_PER_ADDRESS": "10000"})
+    out = {"servers": {"action_servers": 2, "rasa_servers_running": 2}, "tracker_cache": not cache_off}
+    try:
+        cluster.start()
+        context = ssl.create_default_context(cafile=str(cluster.certificate))
+        pids = {name: p.pid for name, p in cluster.processes().items()}
+        postmaster = int((cluster._postgres_data / "postmaster.pid").read_text().split()[0])
+        cpu_pids = [*pids.values(), postmaster]
+        for active in (1, 2):
+            cluster.use_rasa_servers(active)
+            print(f"cluster through nginx, {active} Rasa server(s):", flush=True)
+            out[f"rasa_{active}"] = measure(cluster.url, pids, levels, reference=False, tag=f"cluster{active}",
+                                            ssl_context=context, cpu_pids=cpu_pids)
+    finally:
+        cluster.stop()
+    one, two = out["rasa_1"]["levels"], out["rasa_2"]["levels"]
+    out["ratio_2_to_1"] = {str(a["concurrency"]): round(b["messages_per_second"] / a["messages_per_second"], 2)
+                           for a, b in zip(one, two)}
+    print("messages/s, 2 Rasa servers / 1:", json.dumps(out["ratio_2_to_1"]), flush=True)
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 10, 50])
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.json"))
+    parser.add_argument("--cluster", action="store_true", help="through nginx against 1, then 2 Rasa servers")
+    parser.add_argument("--cache-off", action="store_true", help="with --cluster: TRACKER_CACHE_SIZE=0")
+    parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    args.out = args.out or str(ROOT / "bench" / "results" / ("load-cluster.json" if args.cluster else "load.json"))
     workdir = Path(tempfile.mkdtemp(prefix="prescreen-bench-"))
     out = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
            "command": "python bench/load.py " + " ".join(sys.argv[1:])}
+
+    if args.cluster:
+        out["cluster"] = measure_cluster(workdir, args.levels, args.cache_off)
+        return finish(out, workdir, args)
 
     # As `make run` does: the relay inside the web process, at its own pace (not the tests').
     ours = Assistant(workdir, env={"RELAY_POLL_SECONDS": "2", "RELAY_IN_WEB": "1"})
@@ -207,7 +295,11 @@ def main() -> int:
         out["ours"] = measure(ours.url, pids, args.levels, reference=False, tag="ours")
     finally:
         ours.stop()
+    return finish(out, workdir, args)
 
+
+def finish(out: dict, workdir: Path, args) -> int:
+    """The reference, then the file."""
     reference, url = start_reference(workdir)
     try:
         print("reference (rasa init):", flush=True)

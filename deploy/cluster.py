@@ -9,7 +9,8 @@ Starts, on loopback only, and stops on Ctrl-C:
   N Rasa servers     (CLUSTER_RASA_SERVERS, default 2), sharing PostgreSQL and Redis
   the web process    (staff pages, API, delivery relay, retention) and the patient page
   nginx              the only exposed addresses: TLS with a self-signed certificate made
-                     at start-up, https://127.0.0.1:8443 (patient page, socketio, REST)
+                     at start-up, https://127.0.0.1:8443 (patient page, socketio; the
+                     REST channel only with CLUSTER_REST_THROUGH_NGINX=1)
                      and https://127.0.0.1:8444 (staff pages, API); CLUSTER_HTTPS_PORT,
                      CLUSTER_STAFF_PORT, CLUSTER_LISTEN_HOST change them.
 A Rasa or action server that dies is started again (the others carry its conversations
@@ -108,7 +109,7 @@ class Cluster:
 
     def __init__(self, workdir: Path, rasa_servers: int = 2, action_servers: int = 2,
                  env: Optional[dict] = None, https_port: Optional[int] = None, staff_port: Optional[int] = None,
-                 listen_host: str = "127.0.0.1", limits: Optional[dict] = None):
+                 listen_host: str = "127.0.0.1", limits: Optional[dict] = None, rest_through_nginx: bool = False):
         self.workdir = Path(workdir)
         for folder in ("logs", "run", "tls"):
             (self.workdir / folder).mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -120,6 +121,9 @@ class Cluster:
         self.active_rasa = rasa_servers  # how many of them nginx sends messages to (use_rasa_servers)
         self.action_ports = [free_port() for _ in range(action_servers)]
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        # The REST channel is for tests and local integrations (README, Security): nginx
+        # answers 404 for it unless asked to pass it on (the tests and the benchmark do).
+        self.rest_through_nginx = rest_through_nginx
         self.rasa: list[Optional[subprocess.Popen]] = [None] * rasa_servers
         self.actions: list[Optional[subprocess.Popen]] = [None] * action_servers
         self.redis = self.nginx = self.web = self.patient = None
@@ -313,6 +317,7 @@ class Cluster:
         values = {
             **self.limits,
             "USER_LINE": "user nobody nogroup;" if os.geteuid() == 0 else "",
+            "REST_ACCESS": "" if self.rest_through_nginx else "return 404;  # CLUSTER_REST_THROUGH_NGINX=1 opens it",
             "WORKERS": "1",
             "RUN": str(self.workdir / "run"), "LOGS": str(self.workdir / "logs"), "TLS": str(self.workdir / "tls"),
             "LISTEN_HOST": self.listen_host, "HTTPS_PORT": str(self.https_port), "STAFF_PORT": str(self.staff_port),
@@ -427,7 +432,8 @@ def main() -> int:
     cluster = Cluster(workdir, args.rasa_servers, args.action_servers,
                       https_port=int(os.environ.get("CLUSTER_HTTPS_PORT", 8443)),
                       staff_port=int(os.environ.get("CLUSTER_STAFF_PORT", 8444)),
-                      listen_host=os.environ.get("CLUSTER_LISTEN_HOST", "127.0.0.1"), limits=limits)
+                      listen_host=os.environ.get("CLUSTER_LISTEN_HOST", "127.0.0.1"), limits=limits,
+                      rest_through_nginx=os.environ.get("CLUSTER_REST_THROUGH_NGINX") == "1")
     # As root, PostgreSQL's files go where its own user may reach them (var/ is root's, 0700).
     pg_dir = Path(os.environ.get("CLUSTER_PG_DIR") or ("/var/lib/prescreen-cluster/postgres" if os.geteuid() == 0
                                                       else workdir / "postgres"))

@@ -64,7 +64,7 @@ def cluster(tmp_path_factory, databases):
         "TRACKER_DB_URL": tracker_url, "PRESCREEN_DB_URL": prescreen_url, "REST_CHANNEL_TOKEN": TOKEN,
         "RATE_LIMIT_PER_CONVERSATION": "1000000", "RELAY_POLL_SECONDS": "0.5",
         "PRESCREEN_OUTBOX_DIR": str(tmp_path_factory.mktemp("cluster-outbox")),
-    }, limits={"CHAT_RATE": "1000r/s", "CHAT_BURST": "1000"})
+    }, limits={"CHAT_RATE": "1000r/s", "CHAT_BURST": "1000"}, rest_through_nginx=True)
     try:
         servers.start(postgres=False)
     except MissingPackage as reason:
@@ -278,6 +278,17 @@ def test_shared_locks_required_refuses_a_server_without_them(tmp_path, monkeypat
     store = UrlSQLTrackerStore(url=f"sqlite:///{tmp_path / 'tracker.db'}")
     with pytest.raises(TrackerStoreUnavailable, match="no shared lock store"):
         asyncio.run(store.retrieve("anyone"))
+
+
+def test_nginx_keeps_the_rest_channel_closed_unless_asked(tmp_path):
+    closed, opened = Cluster(tmp_path / "a", 1, 1).nginx_config(), Cluster(tmp_path / "b", 1, 1,
+                                                                             rest_through_nginx=True).nginx_config()
+
+    def rest_block(config):
+        return config.split("location = /webhooks/rest/webhook {", 1)[1].split("}", 1)[0]
+
+    assert "return 404;" in rest_block(closed) and "return 404;" not in rest_block(opened)
+    assert "proxy_pass http://rasa_rest;" in rest_block(opened)
 
 
 # The whole cluster ------------------------------------------------------------------------
