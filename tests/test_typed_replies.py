@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from prescreen.screening import wording
-from prescreen.screening.answers import AnswerError, parse_answer, parse_group_answer
+from prescreen.screening.answers import AnswerError, NeedsDetail, parse_answer, parse_group_answer
 from prescreen.screening.commands import command_of, plain_command
 from prescreen.screening.conversation import RESPONDENT, Conversation, Screening
 from prescreen.screening.factbank import NOT_SURE
@@ -268,3 +268,64 @@ def test_another_language_is_asked_as_free_text(catalog, contact, adult):
     assert referral.step == "medicines"
     turn = contact.receive(referral, "skip", "self")
     assert turn.handoff is not None and turn.handoff.contact.language == "Hakka"
+
+
+# ---- classes of reply found by the utterance suite (own cases, not the suite's) ---------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("it keeps coming back", True), ("flares every few months", True), ("nothing has worked so far", True),
+    ("it's been in remission for a year", False), ("it is well controlled now", False), ("it never came back", False),
+    ("no, it's been stable", False), ("没有复发", False), ("又复发了", True), ("sorry, I meant yes", True),
+])
+def test_the_refractory_question_knows_its_own_words(catalog, text, expected):
+    assert parse_answer(catalog.facts["refractory"], text, TODAY) == expected
+
+
+@pytest.mark.parametrize("text", ["no, it keeps flaring", "yes, it's in remission"])
+def test_a_lead_word_that_contradicts_the_facts_own_words_is_asked_again(catalog, text):
+    with pytest.raises(AnswerError):
+        parse_answer(catalog.facts["refractory"], text, TODAY)
+
+
+def test_a_change_over_time_is_a_no_to_a_question_about_now(catalog):
+    group = next(g for g in catalog.groups.values() if "breastfeeding" in g.facts)
+    members = [catalog.facts[f] for f in group.facts]
+    assert parse_group_answer(group, members, "I quit breastfeeding in the spring").get("breastfeeding") is False
+
+
+def test_checklist_replies_about_other_people_offers_and_broader_words(health):
+    group, members = health
+    assert parse_group_answer(group, members, "my dad had a heart attack, not me").get("heart_attack") is False
+    assert parse_group_answer(group, members, "no heart trouble at all").get("heart_attack") is False
+    with pytest.raises(NeedsDetail):  # a broader word, affirmed, says nothing about the item: which ones?
+        parse_group_answer(group, members, "I have heart problems")
+    assert parse_group_answer(group, members, "cancer no, the rest no") == {m.id: False for m in members}
+
+
+@pytest.mark.parametrize("text", ["can I join if I'm 72?", "what does CD19 mean?", "is this a robot?"])
+def test_a_question_back_is_never_taken_as_an_answer(conversation, text):
+    screening = reach(conversation, "age")
+    messages = conversation.receive(screening, text, "out_of_scope", TODAY)
+    assert "age" not in screening.answers and screening.pending is None and messages
+
+
+def test_a_negative_reply_at_a_when_question_undoes_the_yes_before_it(conversation):
+    screening = reach(conversation, "live_vaccine")
+    conversation.receive(screening, "choice:item:live_vaccine", None, TODAY)
+    conversation.receive(screening, "choice:done", None, TODAY)
+    conversation.ask(screening)
+    assert screening.asking == ["live_vaccine_when"]
+    conversation.receive(screening, "actually I never had one", None, TODAY)
+    assert screening.values()["live_vaccine"] is False and "live_vaccine_when" not in screening.answers
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("my name is Chen Jie", "name", "Chen Jie"), ("it's 139 1234 5678", "phone", "13912345678"),
+    ("my email is chen.jie@example.org", "email", "chen.jie@example.org"),
+])
+def test_contact_details_after_a_lead_in(catalog, contact, adult, text, field, value):
+    referral = start_referral(catalog, adult, "s1")
+    for reply in ["1", "yes", *(["Li Wei"] if field != "name" else []), *(["skip"] if field == "email" else [])]:
+        contact.receive(referral, reply, "self")
+    contact.receive(referral, text, "self")
+    assert referral.contact[field] == value

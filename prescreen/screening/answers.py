@@ -14,7 +14,7 @@ from prescreen.screening import wording
 from prescreen.screening.chinese import canonical, has_chinese
 from prescreen.screening.durations import DAYS_PER_UNIT, DaysAgo
 from prescreen.screening.factbank import NOT_SURE, Fact, QuestionGroup
-from prescreen.screening.polarity import (MIXED, NO, NOT_SURE as HEDGE, YES, changed_state, has_negation,
+from prescreen.screening.polarity import (MIXED, NO, NOT_SURE as HEDGE, YES, changed_state, correction, has_negation,
                                          leading_answer, polarity, says_not_sure)
 
 MAX_MESSAGE_CHARS = 500
@@ -50,7 +50,8 @@ def _has_phrase(text: str, phrase: str) -> bool:
 def _word(phrase: str) -> str:
     """A Latin word or phrase standing alone (or with a plural s): not inside another word, but found next
     to Chinese ("我有HIV")."""
-    return rf"(?<![a-z0-9]){re.escape(phrase)}(?:e?s)?(?![a-z0-9])"
+    words = r"\s+".join(rf"{re.escape(word)}(?:e?s)?" for word in phrase.split())
+    return rf"(?<![a-z0-9]){words}(?![a-z0-9])"
 
 
 def parse_not_sure(text: str) -> bool:
@@ -75,6 +76,9 @@ def parse_yes_no(text: str) -> bool | str:
 def parse_fact_yes_no(fact: Fact, text: str) -> bool | str:
     """Yes or no to this fact: its own words first ("in remission" is a no to "still active?"),
     then the reply's polarity; a change over time ("I stopped", "used to") is a no to a question about now."""
+    corrected = correction(text)  # "no... well actually yes": the correction is the answer
+    if corrected is not None:
+        return corrected
     said = fact_words(fact, text)
     if said == MIXED:
         raise AnswerError(wording.MIXED_REPLY)
@@ -85,7 +89,7 @@ def parse_fact_yes_no(fact: Fact, text: str) -> bool | str:
         return said
     value = parse_yes_no(text)
     if value is True and fact.about_now and changed_state(text):
-        if re.search(r"\b(still|again|back|flar\w*)\b", normalise(text)):
+        if re.search(r"\b(still|again|back|flar\w*|but|though)\b", normalise(text)):  # "it was active but now it's ok"
             raise AnswerError(wording.MIXED_REPLY)
         return False
     return value
@@ -100,7 +104,8 @@ def fact_words(fact: Fact, text: str) -> bool | str | None:
         for words, value in ((fact.yes_words, True), (fact.no_words, False)):
             for word in words:
                 if _has_phrase(norm, word):
-                    rest = norm.replace(normalise(word), " ")
+                    # The negation must be the phrase's own: in "no, it's still bad" the "no" answers, it negates nothing.
+                    rest = re.sub(r"^(no|nope|nah|yes|yeah|yep)\b", " ", norm.replace(normalise(word), " ").strip())
                     found.add(value if not has_negation(rest) else not value)
     if len(found) > 1:
         return MIXED
@@ -364,6 +369,8 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
         clause_norm = normalise(clause)
         named = _items_named(clause_norm, members)
         named |= {m.id for m in members if any(_has_phrase(clause_norm, w) for w in (*m.yes_words, *m.no_words))}
+        if has_negation(clause):  # "no heart problems": a broader word, denied, denies the item too
+            named |= {m.id for m in members if any(_has_phrase(clause_norm, w) for w in m.deny_words)}
         if not named and has_negation(clause) and _PRONOUN.search(clause_norm) and previous:
             for item in previous:  # "I was offered CAR-T but never had it"
                 answers[item] = False
@@ -388,7 +395,8 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
         previous = named
     for item in ticked:
         answers.setdefault(item, True)
-    rest_no = bool(_THE_REST.search(norm)) or _is_none_answer(norm)
+    all_denied = all(has_negation(c) for c in _clauses(text)) and bool(re.search(r"\b(any|anything|nothing)\b", norm))
+    rest_no = bool(_THE_REST.search(norm)) or _is_none_answer(norm) or all_denied
     if True in answers.values() or (answers and rest_no):
         return {f: answers.get(f, False) for f in ids}
     if answers:
@@ -414,7 +422,8 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
 
 def _time_bound(fact: Fact) -> bool:
     """An item about a recent time ("in the past 8 weeks", "now"): an older date does not settle it."""
-    return fact.about_now or bool(re.search(r"\b(past|last|recent|within)\b", fact.label.original, re.IGNORECASE))
+    return fact.about_now or bool(re.search(r"\b(past|last|within) (\d+|few|year|month|week|\w+ (weeks|months))|\brecent",
+                                            fact.label.original, re.IGNORECASE))
 
 
 def _items_named(norm: str, members: list[Fact]) -> set[str]:

@@ -209,7 +209,9 @@ class Conversation:
         if not tapped and command is None and wording.asks_how_long(text):
             return [Message(wording.HOW_LONG)]
         if not tapped and command is None and is_question(text):  # "can I still join if I'm over 70?"
-            return [Message(wording.ASK_YOUR_DOCTOR if intent != "out_of_scope" else wording.QUESTION_FOR_THE_TEAM)]
+            if wording.asks_if_a_person(text):
+                return [Message(wording.NOT_A_PERSON)]
+            return [Message(wording.ASK_YOUR_DOCTOR if intent == "medical_question" else wording.QUESTION_FOR_THE_TEAM)]
         if not tapped and command is None and self._corrects_a_yes(screening, text):
             return [Message(self._undo_parent(screening, text))]
         correction = None if tapped else _correction(text)

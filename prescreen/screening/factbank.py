@@ -60,12 +60,13 @@ class Fact:
     sensitive: str | None = None  # a sensitive topic ("HIV"): the consent text names it when this was answered
     yes_words: tuple[str, ...] = ()  # the fact's own words for yes ("still active", "flared"), both languages
     no_words: tuple[str, ...] = ()  # ... and for no ("in remission", "under control"; "benign" for cancer)
+    deny_words: tuple[str, ...] = ()  # broader words that, denied, deny this item ("no heart problems")
 
     @property
     def about_now(self) -> bool:
         """Does the question ask about now ("Are you pregnant now?"), not ever? "I stopped" is then a no."""
-        return bool(re.search(r"\b(now|still|currently|at the moment|at present|these days)\b", self.question.original,
-                              re.IGNORECASE))
+        question = re.sub(r"now or (in the past|before|ever)|ever,? or now", " ", self.question.original, flags=re.IGNORECASE)
+        return bool(re.search(r"\b(now|still|currently|at the moment|at present|these days)\b", question, re.IGNORECASE))
 
     def option_ids(self) -> list[str]:
         return [o.id for o in self.options]
@@ -144,7 +145,7 @@ GROUP_FIELDS = {"id", "facts", *GROUP_TEXTS, *(f"{t}_{lang}" for t in GROUP_TEXT
 
 FACT_FIELDS = {
     "id", "type", "options", "min", "max", "follow_ups", "crisis_if_yes", "keywords", "unit", "sensitive",
-    "yes_words", "no_words",
+    "yes_words", "no_words", "deny_words",
     *FACT_TEXTS, *(f"{t}_{lang}" for t in (*FACT_TEXTS, "sensitive") for lang in OTHER_LANGUAGES),
 }
 
@@ -193,7 +194,7 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
         for text_field in ("question", "question_guardian", "why", "label"):
             if not isinstance(item.get(text_field), str) or not item[text_field].strip():
                 raise TrialDataError(name, fact_id, text_field, "missing text")
-        for word_field in ("keywords", "yes_words", "no_words"):
+        for word_field in ("keywords", "yes_words", "no_words", "deny_words"):
             words = item.get(word_field, [])
             if not isinstance(words, list) or not all(isinstance(k, str) and k.strip() for k in words):
                 raise TrialDataError(name, fact_id, word_field, "must be a list of words")
@@ -222,6 +223,7 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
             keywords=tuple(item.get("keywords") or ()),
             yes_words=tuple(item.get("yes_words") or ()),
             no_words=tuple(item.get("no_words") or ()),
+            deny_words=tuple(item.get("deny_words") or ()),
             unit=item.get("unit"),
             sensitive=localized(item, "sensitive") if (item.get("sensitive") or "").strip() else None,
         )

@@ -378,3 +378,10 @@ _DISTRESS = re.compile(r"\b(die|dying|dead|death|suicid\w*|kill|end it|ending it
 
 def is_crisis(intent: str | None, text: str) -> bool:
     return mentions_crisis(text) or (intent == "crisis" and bool(_DISTRESS.search(text or "")))
+NOT_A_PERSON = ("I'm an automated assistant, not a person. The study teams are real people: they can call you "
+                "after this check if you ask them to.")
+
+
+def asks_if_a_person(text: str) -> bool:
+    return bool(re.search(r"\b(real person|a person|human|a bot|a robot|automated|computer|ai)\b\??|机器人|真人|人工",
+                          text or "", re.I))
