@@ -107,6 +107,15 @@ class ActionStop(TurnAction):
 
 
 def stop(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict]:
+    text = tracker.latest_message.get("text") or ""
+    if wording.mentions_crisis(text):  # "I want to end it all" is taken for "stop" by NLU: support comes first
+        if tracker.get_slot("stage") != SCREENING:
+            send(dispatcher, [Message(wording.CRISIS_SUPPORT)])
+            return []
+        screening = screening_of(tracker)
+        screening.paused = True
+        send(dispatcher, [Message(wording.CRISIS_SUPPORT), CONVERSATION.ask(screening)])
+        return [SlotSet("screening", screening.to_json())]
     dispatcher.utter_message(text=wording.STOPPED)
     return [SlotSet("screening", None), SlotSet("referral", None), *stage_events(tracker, None)]
 
@@ -136,6 +145,9 @@ def repeat_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[
 
 def ask_to_erase(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict]:
     """Erasure needs an explicit yes to a question that says what will be erased."""
+    if wording.mentions_crisis(tracker.latest_message.get("text") or ""):
+        send(dispatcher, [Message(wording.CRISIS_SUPPORT)])
+        return []
     send(dispatcher, [Message(wording.ERASE_QUESTION, [button(wording.YES_ERASE, "yes"), button(wording.NO_KEEP, "no")])])
     return [SlotSet("erase_from", tracker.get_slot("stage")), *stage_events(tracker, ERASE)]
 

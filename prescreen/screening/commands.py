@@ -17,7 +17,8 @@ from prescreen.screening.polarity import says_not_sure
 COMMANDS = ("ask_why", "go_back", "start_over", "stop", "withdraw")
 
 COMMAND_WORDS = {
-    "ask_why": re.compile(r"why|what for|is (this|that|it) for|what'?s (this|that|it) for|have to do with|reason|relevant|matter|need (that|to know)|"
+    "ask_why": re.compile(r"why|what for|is (this|that|it) for|what'?s (this|that|it)( question)? for|what .* for\??$|"
+                          r"point of|what'?s the point|have to do with|reason|relevant|matter|need (that|to know)|"
                           r"want to know|got to do|point of|为什么|干什么用|有什么用", re.I),
     # "back" but not "it came back" (an answer about the illness), "wrong" but not "what's wrong with me"
     "go_back": re.compile(r"(?<!came )(?<!come )(?<!comes )(?<!coming )(?<!flared )(?<!is )(?<!its )(?<!it's )\bback\b|"

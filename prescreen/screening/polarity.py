@@ -26,6 +26,7 @@ _NOT_SURE = [
     r"(id |i would )?(prefer|rather) not (to )?(say|answer|talk about it)",
     r"(dont|do not) (want|like) to (say|answer|talk about (it|that))", r"i think", r"i believe", r"not certain",
     r"(i have|ill have|i need) to (check|ask)", r"let me check", r"no comment", r"pass on (this|that)",
+    r"(most )?likely", r"not a clue", r"(havent|have not) (got )?a clue", r"i suppose",
     r"🤷",
 ]
 # Chinese has no spaces between words, so its phrases are found anywhere in the reply.

@@ -69,8 +69,10 @@ CARD_LABELS = {  # the cards' fixed words, sent with the results so the page hol
 
 _CRISIS = re.compile(
     r"\b(kill(ing)? (my|him|her)self|suicid\w*|end(ing)? (my|his|her) life|take (my|his|her) (own )?life|"
-    r"self[- ]?harm\w*|hurt(ing)? (my|him|her)self|(want|wanted) to die|better off dead|don'?t want to (live|be alive))\b|"
-    r"自杀|轻生|不想活",
+    r"self[- ]?harm\w*|hurt(ing)? (my|him|her)self|(want|wanted) to die|better off dead|don'?t want to (live|be alive)|"
+    r"end it all|end everything|(want|going|gonna) to end it|rather be dead|never wake up|overdose|od on|"
+    r"no reason to live|not worth living|can'?t go on)\b|"
+    r"自杀|轻生|不想活|活不下去|结束生命|了结自己",
     re.IGNORECASE,
 )
 
