@@ -138,9 +138,85 @@ def nlu_section(data: dict) -> list[str]:
     ]
 
 
+def utterances_section(data: dict) -> list[str]:
+    lines = [
+        "## Typed replies understood in context",
+        "",
+        f"Command: `{data['command']}`, {data['date']}. Each reply of `tests/utterances/<language>.yml` is typed "
+        "mid-screening, in its own conversation, through the REST channel against the real servers; the stored "
+        "state says what was understood (`tests/utterance_suite.py`). Targets: "
+        f"{data['thresholds']['negations_as_yes']} negations stored as yes, {data['thresholds']['erasures']} "
+        f"erasures without an explicit yes, at least {data['thresholds']['understood_pct']} % understood.",
+        "",
+        "| language | replies | understood | negations stored as yes | erasures | crisis support unasked | judged |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for language, row in data["languages"].items():
+        lines.append(f"| {language} | {row['count']} | {row['understood']} ({row['understood_pct']} %) | "
+                     f"{row['negations_as_yes']} | {row['erasures']} | {row.get('crisis_unasked', 0)} | "
+                     f"{'yes: ' + mark(row['meets_thresholds']) if row['judged'] else 'not yet (Chinese is its own issue)'} |")
+    english = data["languages"].get("en")
+    if english:
+        lines += ["", "English by category:", "", "| category | replies | understood |", "|---|---|---|"]
+        for name, row in sorted(english["categories"].items()):
+            lines.append(f"| {name} | {row['count']} | {row['understood_pct']} % |")
+        misses = english.get("misses") or []
+        if misses:
+            lines += ["", "What is still missed (English):", ""]
+            lines += [f"- {m.get('category', '')} at {m.get('context', '')}: \"{m.get('utterance', '')}\"" for m in misses[:12]]
+    return lines + [""]
+
+
+def cluster_section(data: dict) -> list[str]:
+    cluster = data["cluster"]
+    runs = {key: cluster[key] for key in cluster if key.startswith("rasa_")}
+    lines = [
+        "## Several servers behind nginx",
+        "",
+        f"Command: `{data['command']}`, {data['date']}. The same simulated patients, through nginx (TLS) to "
+        f"{cluster['servers'].get('action_servers', '?')} action servers and 1 or 2 Rasa servers sharing "
+        "PostgreSQL and a Redis lock store, in the same run.",
+        "",
+        "| Rasa servers | concurrent conversations | messages | errors | messages/s | p50 ms | p95 ms | CPU ms per message |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, run in sorted(runs.items()):
+        for level in run.get("levels", []):
+            lines.append(f"| {key.split('_')[1]} | {level['concurrency']} | {level['messages']} | {level['errors']} | "
+                         f"{level['messages_per_second']} | {level['p50_ms']} | {level['p95_ms']} | "
+                         f"{level.get('cpu_ms_per_message', '?')} |")
+    if "note" in cluster:
+        lines += ["", cluster["note"]]
+    return lines + [""]
+
+
+def previous_sections() -> dict[str, list[str]]:
+    """The sections BENCHMARKS.md has now, by heading: kept when this run has no newer results for them."""
+    path = ROOT / "BENCHMARKS.md"
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in path.read_text().splitlines() if path.exists() else []:
+        if line.startswith("## "):
+            current = line
+            sections[current] = []
+        if current:
+            sections[current].append(line)
+    return sections
+
+
+SECTIONS = (("load", ("## Load: simulated patients through the REST channel", "## Memory: resident set of each "
+                                                                             "process (MB)"), load_section),
+            ("load-cluster", ("## Several servers behind nginx",), cluster_section),
+            ("train", ("## Training",), train_section),
+            ("questions", ("## Conversation length",), questions_section),
+            ("utterances", ("## Typed replies understood in context",), utterances_section),
+            ("nlu", ("## NLU",), nlu_section))
+
+
 def main() -> int:
-    load_data, train, questions, nlu = load("load"), load("train"), load("questions"), load("nlu")
-    machine = (load_data or {}).get("machine", {})
+    load_data = load("load")
+    before = previous_sections()
+    machine = (load_data or load("utterances") or load("load-cluster") or {}).get("machine", {})
     lines = [
         "# Benchmarks",
         "",
@@ -152,10 +228,14 @@ def main() -> int:
         f"Python {machine.get('python', '?')}, {machine.get('os', '?')}.",
         "",
     ]
-    for data, section in ((load_data, load_section), (train, train_section), (questions, questions_section),
-                          (nlu, nlu_section)):
+    for name, headings, section in SECTIONS:
+        data = load(name)
         if data:
             lines += section(data)
+            continue
+        for heading in headings:  # no newer result here: keep what BENCHMARKS.md says, with its command and date
+            kept = before.get(heading, [])
+            lines += kept + ([""] if kept and kept[-1] else [])
     lines += [
         "## What made it fast",
         "",

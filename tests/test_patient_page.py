@@ -314,3 +314,35 @@ def test_desktop_width_has_no_sideways_scrolling(site):
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         screenshot(page, "patient-desktop")
         no_serious_axe_violations(page, "patient-desktop-start")
+
+
+def test_the_multi_select_offer_then_one_consent_per_chosen_site(site, catalog):
+    """After the results: one question lists every study; taps toggle them, "Done" goes on, and each
+    chosen site gets its own consent text naming it; nothing identifying is asked before a yes."""
+    with browser_page() as page:
+        page.goto(site.patient_url + "/")
+        screen_to_the_results(page)
+        page.get_by_text("Which study teams may contact you?").last.wait_for()
+        replies = page.locator(".rw-replies").last
+        titles = replies.get_by_role("button").all_inner_texts()
+        assert "None of them" in titles and len(titles) == len(catalog.trials) + 1
+        wuhan, nanjing = catalog.trial("cd19-bcma-car-t-sle-wuhan"), catalog.trial("ultra-fast-cd19-car-t-sle-nanjing")
+        for trial in (wuhan, nanjing):
+            count = page.locator(".rw-from-response .rw-message-text").count()
+            page.locator(".rw-replies").last.get_by_role("button", name=str(trial.short_title)).first.click()
+            wait_for_new_question(page, count)
+        replies = page.locator(".rw-replies").last
+        ticked = [t for t in replies.get_by_role("button").all_inner_texts() if t.startswith("✓")]
+        assert len(ticked) == 2 and "Done" in replies.get_by_role("button").all_inner_texts()
+        count = page.locator(".rw-from-response .rw-message-text").count()
+        replies.get_by_role("button", name="Done", exact=True).click()
+        wait_for_new_question(page, count)
+        consent = last_question(page)
+        assert "Do you agree?" in consent and wuhan.sites[0].name in consent and "What name" not in consent
+        count = page.locator(".rw-from-response .rw-message-text").count()
+        page.locator(".rw-replies").last.get_by_role("button", name="No", exact=True).click()
+        wait_for_new_question(page, count)
+        second = last_question(page)  # the next chosen site has its own consent, naming it
+        assert "Do you agree?" in second and nanjing.sites[0].name in second
+        screenshot(page, "patient-consent-second-site")
+        no_serious_axe_violations(page, "patient-consent")
