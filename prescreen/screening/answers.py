@@ -14,8 +14,8 @@ from prescreen.screening import wording
 from prescreen.screening.chinese import canonical, has_chinese
 from prescreen.screening.durations import DAYS_PER_UNIT, DaysAgo
 from prescreen.screening.factbank import NOT_SURE, Fact, QuestionGroup
-from prescreen.screening.polarity import (MIXED, NO, NOT_SURE as HEDGE, YES, changed_state, correction, has_negation,
-                                         leading_answer, polarity, says_not_sure)
+from prescreen.screening.polarity import (MIXED, NO, NOT_SURE as HEDGE, YES, changed_state, clauses, correction,
+                                         has_negation, leading_answer, polarity, says_not_sure)
 
 MAX_MESSAGE_CHARS = 500
 CHOICE_PREFIX = "choice:"  # button payloads carry "choice:<option id>" and the like
@@ -99,7 +99,7 @@ def fact_words(fact: Fact, text: str) -> bool | str | None:
     """True or False when the reply uses the fact's own yes- or no-words, MIXED when both, else None.
     A word negated in its clause counts the other way: "it never came back" is a no to "did it come back?"."""
     found = set()
-    for clause in _clauses(text):
+    for clause in clauses(text):
         norm = normalise(clause)
         for words, value in ((fact.yes_words, True), (fact.no_words, False)):
             for word in words:
@@ -272,7 +272,7 @@ def parse_choice(fact: Fact, text: str) -> str:
         if option_id in fact.option_ids():
             return option_id
     named, denied = set(), set()
-    for clause in _clauses(text):
+    for clause in clauses(text):
         norm = normalise(clause)
         for option in fact.options:
             phrases = (option.id.replace("_", " "), option.label, *option.synonyms)
@@ -296,13 +296,6 @@ def _negation_is_inside_option(clause: str, phrases) -> bool:
     """"None of these" names the option "Something else" by its own negative words."""
     norm = normalise(clause)
     return any(normalise(p) == norm for p in phrases)
-
-
-def _clauses(text: str) -> list[str]:
-    """A reply cut where it may turn: "no cancer, but I had TB" -> ["no cancer", "I had TB"]."""
-    parts = re.split(r"[,.;!?()\n，。；！？]|\b(?:but|though|although|however|except|apart from|besides)\b"
-                     r"|但是|但|不过|可是", text, flags=re.I)
-    return [p.strip() for p in parts if p and p.strip()]
 
 
 def parse_answer(fact: Fact, text: str, today: date) -> object:
@@ -365,7 +358,7 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
     hedged = says_not_sure(text)
     someone_else = bool(_SOMEONE_ELSE.search(text.lower())) and bool(_NOT_ME.search(normalise(text)))
     previous: set[str] = set()
-    for clause in _clauses(text):
+    for clause in clauses(text):
         clause_norm = normalise(clause)
         named = _items_named(clause_norm, members)
         named |= {m.id for m in members if any(_has_phrase(clause_norm, w) for w in (*m.yes_words, *m.no_words))}
@@ -395,7 +388,7 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
         previous = named
     for item in ticked:
         answers.setdefault(item, True)
-    all_denied = all(has_negation(c) for c in _clauses(text)) and bool(re.search(r"\b(any|anything|nothing)\b", norm))
+    all_denied = all(has_negation(c) for c in clauses(text)) and bool(re.search(r"\b(any|anything|nothing)\b", norm))
     rest_no = bool(_THE_REST.search(norm)) or _is_none_answer(norm) or all_denied
     if True in answers.values() or (answers and rest_no):
         return {f: answers.get(f, False) for f in ids}

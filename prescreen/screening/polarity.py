@@ -56,7 +56,7 @@ _CHINESE_NO = re.compile(r"没有|木有|没|不是|不对|不|否|无|从未|�
 _CHINESE_YES = re.compile(r"是的|是|有的|有|对的|对|嗯|阳性|确诊")
 # Clause breaks: punctuation and words that turn a sentence ("no, but ...", "yes although ...").
 _CLAUSE_BREAK = re.compile(r"[,.;:!?()\n，。；：！？、]|(?<!\w)(but|though|although|however|except|apart from|besides|only)(?!\w)"
-                           r"|(但是|但|不过|可是|只是)")
+                           r"|(但是|但|不过|可是|只是)", re.IGNORECASE)
 _CONTRAST = re.compile(r"(?<!\w)(but|though|although|however|except|apart from|besides)(?!\w)|但是|但|不过|可是")
 # "oops I meant no", "sorry, I mean yes": the correction is the answer.
 _MEANT = re.compile(r"(?<!\w)(?:(?:i )?(?:meant|mean|meant to say|wanted to say)|actually|well actually) (yes|no)(?!\w)")
@@ -77,6 +77,12 @@ def simplify(text: str) -> str:
     return " ".join(text.split())
 
 
+def clauses(text: str) -> list[str]:
+    """A reply cut where it may turn: "no cancer, but I had TB" -> ["no cancer", "I had TB"] (case kept)."""
+    return [part.strip() for part in _CLAUSE_BREAK.split(text or "")
+            if part and part.strip() and not _CLAUSE_BREAK.fullmatch(part.strip())]
+
+
 def says_not_sure(text: str) -> bool:
     return bool(_NOT_SURE_RE.search(simplify(text)))
 
@@ -95,12 +101,7 @@ def polarity(text: str) -> str | None:
         return YES if meant[-1] == "yes" else NO
     if _NOT_SURE_RE.search(simple):
         return NOT_SURE
-    found = []
-    for clause in _CLAUSE_BREAK.split(simple):
-        if clause and not _CLAUSE_BREAK.fullmatch(clause):
-            value = _clause_value(clause.strip())
-            if value is not None:
-                found.append(value)
+    found = [value for value in map(_clause_value, clauses(simple)) if value is not None]
     if not found:
         return None
     if MIXED in found or (YES in found and NO in found):
