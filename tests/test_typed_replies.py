@@ -329,3 +329,12 @@ def test_contact_details_after_a_lead_in(catalog, contact, adult, text, field, v
         contact.receive(referral, reply, "self")
     contact.receive(referral, text, "self")
     assert referral.contact[field] == value
+
+
+@pytest.mark.parametrize("text", ["can I ask something first?", "why do they need my name?", "is this safe？"])
+def test_a_question_at_a_contact_detail_is_never_stored_as_the_detail(catalog, contact, adult, text):
+    referral = start_referral(catalog, adult, "s1")
+    contact.receive(referral, "1", "self")
+    contact.receive(referral, "yes", "self")
+    turn = contact.receive(referral, text, "self")
+    assert "name" not in referral.contact and referral.step == "name" and turn.messages

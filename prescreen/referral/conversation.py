@@ -217,6 +217,8 @@ class ReferralConversation:
         trial = self.catalog.trial(referral.trial)
         if step == "consent":
             return self._consent(referral, trial, text, respondent, intent)
+        if ("?" in text or "？" in text) and not _EMAIL.match(text.strip()):  # a question is never the detail
+            return ReferralTurn([Message(wording.QUESTION_AT_A_DETAIL)])
         try:
             if step == "name":
                 referral.contact["name"] = _name(text)

@@ -387,3 +387,5 @@ NOT_A_PERSON = ("I'm an automated assistant, not a person. The study teams are r
 def asks_if_a_person(text: str) -> bool:
     return bool(re.search(r"\b(real person|a person|human|a bot|a robot|automated|computer|ai)\b\??|机器人|真人|人工",
                           text or "", re.I))
+QUESTION_AT_A_DETAIL = ("The study team can answer your questions when they contact you. Only they receive these "
+                        'details, and only for this study. To stop here, type "stop".')
