@@ -115,11 +115,21 @@ class Cluster:
             (self.workdir / folder).mkdir(parents=True, exist_ok=True, mode=0o700)
         self.n_rasa, self.n_actions = rasa_servers, action_servers
         self.listen_host = listen_host
-        self.https_port, self.staff_port = https_port or free_port(), staff_port or free_port()
-        self.actions_lb_port, self.web_port, self.patient_port = free_port(), free_port(), free_port()
-        self.rasa_ports = [free_port() for _ in range(rasa_servers)]
+        taken: set = {p for p in (https_port, staff_port) if p}
+
+        def port() -> int:  # a free loopback port, none given twice (nor the exposed ones)
+            while True:
+                candidate = free_port()
+                if candidate not in taken:
+                    taken.add(candidate)
+                    return candidate
+
+        self._port = port
+        self.https_port, self.staff_port = https_port or port(), staff_port or port()
+        self.actions_lb_port, self.web_port, self.patient_port = port(), port(), port()
+        self.rasa_ports = [port() for _ in range(rasa_servers)]
         self.active_rasa = rasa_servers  # how many of them nginx sends messages to (use_rasa_servers)
-        self.action_ports = [free_port() for _ in range(action_servers)]
+        self.action_ports = [port() for _ in range(action_servers)]
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         # The REST channel is for tests and local integrations (README, Security): nginx
         # answers 404 for it unless asked to pass it on (the tests and the benchmark do).
@@ -203,7 +213,7 @@ class Cluster:
         if not (data / "PG_VERSION").exists():
             subprocess.run([*self._as_postgres, initdb, "-D", str(data), "-U", "prescreen", "--auth=trust", "-E",
                             "UTF8"], check=True, capture_output=True)
-        self._postgres_data, self.postgres_port = data, free_port()
+        self._postgres_data, self.postgres_port = data, self._port()
         socket_dir = data  # the server's unix socket stays in its own folder
         subprocess.run([*self._as_postgres, pg_ctl, "-D", str(data), "-l", str(data / "server.log"), "-o",
                         f"-h 127.0.0.1 -p {self.postgres_port} -k {socket_dir}", "-w", "-t", "60", "start"],
@@ -239,7 +249,7 @@ class Cluster:
     # Redis (Debian's redis-server) ----------------------------------------------------------
     def start_redis(self) -> None:
         if self.redis_port is None:
-            self.redis_port = free_port()
+            self.redis_port = self._port()
         folder = self.workdir / "redis"
         folder.mkdir(exist_ok=True, mode=0o700)
         config = folder / "redis.conf"
@@ -339,8 +349,12 @@ class Cluster:
         check = subprocess.run([*args, "-t"], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError(f"nginx refused its configuration: {check.stderr.strip()[-500:]}")
+        pid_file = self.workdir / "run" / "nginx.pid"
+        pid_file.unlink(missing_ok=True)
         self.nginx = self._spawn("nginx", [*args, "-g", "daemon off;"])
-        wait_for(lambda: port_open(self.https_port) and port_open(self.actions_lb_port), self.nginx, "nginx", 30)
+        # nginx writes its pid file once it holds every address it listens on.
+        wait_for(lambda: pid_file.exists() and port_open(self.https_port) and port_open(self.staff_port),
+                 self.nginx, f"nginx (log: {self.workdir}/logs/nginx-error.log)", 30)
 
     def use_rasa_servers(self, count: int) -> None:
         """nginx sends messages to the first `count` Rasa servers only (the others keep
