@@ -413,6 +413,40 @@ def test_socketio_through_nginx_is_sticky_and_completes_a_turn(cluster):
     assert len(polled) == 1  # every request of that session went to one Rasa server
 
 
+def test_a_patient_page_chat_goes_on_when_its_rasa_server_is_killed(cluster):
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(cluster.certificate)
+    session.get(cluster.url + "/", timeout=10)
+
+    class Through:
+        url = patient_url = cluster.url
+
+    log = cluster.workdir / "logs" / "nginx-access.log"
+    seen = len(log.read_text().splitlines())
+    chat = SocketChat(Through(), http_session=session)
+    try:
+        chat.ask("hello")
+        assert "which illness" in texts(chat.ask("I am the patient"))[-1].lower()
+        token = chat.session
+    finally:
+        chat.close()
+    served = {line.split()[-2] for line in log.read_text().splitlines()[seen:] if "/socket.io/" in line}
+    assert len(served) == 1
+    victim = cluster.rasa_ports.index(int(served.pop().rsplit(":", 1)[1]))
+    cluster.stop_rasa(victim, kill=True)
+    try:
+        # The widget reconnects with its signed session; nginx sends it to the other server.
+        chat = SocketChat(Through(), session_id=token, http_session=session)
+        try:
+            assert chat.session == token  # the same conversation, resumed
+            assert "still active" in texts(chat.ask("lupus"))[-1].lower()
+        finally:
+            chat.close()
+    finally:
+        cluster.start_rasa(victim)
+
+
 def test_killing_an_action_server_mid_screening_loses_nothing(cluster):
     def kill_half_way(step: int) -> None:
         if step == 3:
