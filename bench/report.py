@@ -185,8 +185,18 @@ def cluster_section(data: dict) -> list[str]:
             lines.append(f"| {key.split('_')[1]} | {level['concurrency']} | {level['messages']} | {level['errors']} | "
                          f"{level['messages_per_second']} | {level['p50_ms']} | {level['p95_ms']} | "
                          f"{level.get('cpu_ms_per_message', '?')} |")
-    if "note" in cluster:
-        lines += ["", cluster["note"]]
+    one, two = ({lv["concurrency"]: lv for lv in runs.get(key, {}).get("levels", [])} for key in ("rasa_1", "rasa_2"))
+    ratios = [f"{two[c]['messages_per_second'] / one[c]['messages_per_second']:.2f} at {c}" for c in sorted(one) if c in two]
+    lines += [
+        "",
+        f"Two Rasa servers against one: {', '.join(ratios)} concurrent conversations. On this 2-core machine the "
+        "gain is bounded by the cores: one Rasa server, the action servers, PostgreSQL, Redis, nginx and the load "
+        "generator already fill both, so a second server mostly shares the same CPU (about 25-30 ms of CPU per "
+        "message either way). At one conversation REST requests alternate between the servers, and each then finds "
+        "the conversation changed by the other and reads it from the database; socketio, which patients use, is "
+        "sticky and does not pay this. The machine was shared with other work during the run, so the numbers are "
+        "noisy (an earlier run gave 0.56, 0.99 and 2.21). Several machines were not measured.",
+    ]
     return lines + [""]
 
 
