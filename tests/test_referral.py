@@ -168,7 +168,9 @@ def test_the_consent_names_no_topic_that_was_not_asked(catalog, referral_chat, p
     assert "hiv" not in [t.lower() for t in referral.sensitive]
 
 
-@pytest.mark.parametrize("reply, chosen", [("1 and 3", [0, 2]), ("all of them", [0, 1, 2, 3, 4]), ("Wuhan", None)])
+@pytest.mark.parametrize("reply, chosen", [("1 and 3", [0, 2]), ("all of them", [0, 1, 2, 3, 4]), ("Wuhan", None),
+                                           ("the first one", [0]), ("the second and the fifth", [1, 4]),
+                                           ("第一个和第三个", [0, 2])])
 def test_typed_choices_of_study_teams(catalog, referral_chat, adult, reply, chosen):
     referral = start_referral(catalog, adult, "s1")
     referral_chat.receive(referral, reply, "self")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 
 from prescreen.screening import wording
 from prescreen.screening.answers import AnswerError, check_length, normalise
+from prescreen.screening.chinese import canonical
 from prescreen.screening.commands import command_of, plain_command
 from prescreen.screening.conversation import Message, Screening, button
 from prescreen.screening.eligibility import MAY_FIT, evaluate_trial
@@ -30,6 +31,7 @@ SKIP_WORDS = ("skip", "no email", "no phone", "none", "dont have", "do not have"
               "no medicines", "no medicine", "prefer not")
 AGREE_WORDS = ("i agree", "agree", "i consent", "yes i agree", "yes", "同意")
 OPERATOR_DEFAULT = "the research team that runs this screening service for the study sites"
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
 
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}$")
 _NAME_OK = re.compile(r"^[^\d<>{}\[\]@#$%^*=|\\/]{1,100}$")
@@ -281,7 +283,9 @@ class ReferralConversation:
         return ReferralTurn([Message(wording.WHICH_TEAMS)])
 
     def _studies_named(self, referral: Referral, text: str) -> list[str]:
-        norm = normalise(text)
+        norm = normalise(canonical(text))
+        for word, number in ORDINALS.items():  # "the first one", "the second and the third"
+            norm = re.sub(rf"\b{word}\b", str(number), norm)
         named = []
         numbers = [int(n) for n in re.findall(r"\b\d\b", norm)]
         for number, trial_id in enumerate(referral.offers, 1):
