@@ -284,8 +284,8 @@ class ReferralConversation:
 
     def _studies_named(self, referral: Referral, text: str) -> list[str]:
         norm = normalise(canonical(text))
-        for word, number in ORDINALS.items():  # "the first one", "the second and the third"
-            norm = re.sub(rf"\b{word}\b", str(number), norm)
+        for word, number in ORDINALS.items():  # "the first one", "the second and the third", not "ask something first"
+            norm = re.sub(rf"\bthe {word}\b|\b{word} (one|study|team)\b", f" {number} ", norm)
         named = []
         numbers = [int(n) for n in re.findall(r"\b\d\b", norm)]
         for number, trial_id in enumerate(referral.offers, 1):
