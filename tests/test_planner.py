@@ -6,17 +6,8 @@ from prescreen.screening.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, eva
 from prescreen.screening.factbank import NOT_SURE
 from prescreen.screening.planner import Planner, next_question
 
-CLEAN_ADULT = {
-    "condition": "sle", "age": 34, "refractory": True, "diagnosis_when": DaysAgo.more_than(730),
-    "sex": "female", "pregnant": False, "breastfeeding": False,
-    "prior_car_t": False, "prior_other_cell_gene_therapy": False, "prior_cd19_therapy": False,
-    "b_cell_therapy": False, "other_biologic": False, "jak_btk_inhibitor": False, "chemo_drug": False,
-    "steroid_injection": False, "live_vaccine": False, "clinical_trial": False, "plasma_exchange": False,
-    "ivig": False, "dialysis": False, "transplant": False, "cancer": False, "hiv": False,
-    "hepatitis": False, "tuberculosis": False, "active_infection": False, "heart_attack": False,
-    "brain_condition": False, "suicidal_thoughts": False, "other_autoimmune": False,
-    "blood_thinner": False, "major_surgery": False, "surgery_planned": False,
-}
+from test_clinical_fidelity import CLEAN  # an adult with refractory lupus who fits every study
+
 
 
 def screen(planner, truth, limit=40):
@@ -48,7 +39,7 @@ def test_a_disease_no_trial_takes_is_told_within_three_questions(planner, catalo
 
 
 def test_a_patient_whose_treatment_works_is_told_within_three_questions(planner, catalog):
-    asked, answers = screen(planner, {**CLEAN_ADULT, "refractory": False})
+    asked, answers = screen(planner, {**CLEAN, "refractory": False})
     assert screen.turns <= 3
     assert set(verdicts(catalog, answers).values()) == {(NOT_ELIGIBLE, None)}
 
@@ -58,13 +49,13 @@ def test_most_decisive_question_first(planner):
 
 
 def test_clean_adult_may_fit_every_trial_in_at_most_fifteen_questions(planner, catalog):
-    asked, answers = screen(planner, CLEAN_ADULT)
+    asked, answers = screen(planner, CLEAN)
     assert set(verdicts(catalog, answers).values()) == {(POSSIBLY_ELIGIBLE, None)}
     assert screen.turns <= 15, asked
 
 
 def test_child_of_nine_is_asked_only_about_trials_for_children(planner, catalog):
-    asked, answers = screen(planner, {**CLEAN_ADULT, "age": 9})
+    asked, answers = screen(planner, {**CLEAN, "age": 9})
     result = {k: v[0] for k, v in verdicts(catalog, answers).items()}
     assert result["cd19-car-t-sle-children-hangzhou"] == POSSIBLY_ELIGIBLE
     assert result["cd19-bcma-car-t-sle-wuhan"] == NOT_ELIGIBLE
@@ -77,18 +68,18 @@ def test_child_of_nine_is_asked_only_about_trials_for_children(planner, catalog)
 
 
 def test_follow_ups_only_when_their_trigger_holds(planner):
-    asked, _ = screen(planner, CLEAN_ADULT)
+    asked, _ = screen(planner, CLEAN)
     assert "cancer_kind" not in asked and "cancer_when" not in asked
-    asked, answers = screen(planner, {**CLEAN_ADULT, "cancer": True, "cancer_kind": "skin_basal",
+    asked, answers = screen(planner, {**CLEAN, "cancer": True, "cancer_kind": "skin_basal",
                                       "cancer_when": DaysAgo.more_than(3650)})
     assert "cancer_kind" in asked and asked.index("cancer") < asked.index("cancer_kind")
 
 
 @pytest.mark.parametrize("truth", [
-    CLEAN_ADULT,
-    {**CLEAN_ADULT, "age": 9},
-    {**CLEAN_ADULT, "condition": "aps", "live_vaccine": True, "live_vaccine_when": DaysAgo.exactly(10)},
-    {**CLEAN_ADULT, "cancer": True, "cancer_kind": "breast", "cancer_when": DaysAgo(365, 730)},
+    CLEAN,
+    {**CLEAN, "age": 9},
+    {**CLEAN, "condition": "aps", "live_vaccine": True, "live_vaccine_when": DaysAgo.exactly(10)},
+    {**CLEAN, "cancer": True, "cancer_kind": "breast", "cancer_when": DaysAgo(365, 730)},
     {"condition": "sle"},  # "not sure" to everything else
 ], ids=["clean", "child", "aps-recent-vaccine", "breast-cancer", "unsure"])
 def test_every_question_asked_can_change_a_verdict(planner, catalog, truth):
@@ -113,7 +104,7 @@ def test_same_answers_same_question(catalog):
 
 def test_nothing_more_about_a_trial_once_it_is_decided(planner, catalog):
     # Everything but the children's trial is out; only its facts may be asked.
-    truth = {**CLEAN_ADULT, "age": 9}
+    truth = {**CLEAN, "age": 9}
     asked, answers = screen(planner, truth)
     open_trials = [t for t in catalog.trials if evaluate_trial(t, answers).verdict == POSSIBLY_ELIGIBLE]
     wanted = set().union(*(t.facts() for t in open_trials)) | {"sex"}  # sex gates pregnancy questions
