@@ -43,6 +43,25 @@ def patient_reply(messages: list[dict]) -> str:
     return next((reply for words, reply in PATIENT_ANSWERS if words in text), "no")
 
 
+def wait_for(condition, timeout: float = 30.0):
+    """Poll `condition` until it gives something true (returned) or the time is up (None)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    return None
+
+
+def query(path, sql: str, *args) -> list:
+    """Rows of one SQL query on a test's SQLite database file."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return db.execute(sql, args).fetchall()
+
+
 def wait_until_up(url: str, process: subprocess.Popen, name: str, timeout: float = 180) -> None:
     """Until `url` answers 2xx; fails at once if the process exits."""
     deadline = time.monotonic() + timeout

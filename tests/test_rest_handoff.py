@@ -2,13 +2,12 @@
 to a local webhook receiver, a local SMTP server and the local outbox folder."""
 import email
 import json
-import sqlite3
 import time
 
 import pytest
 
 from receivers import MailReceiver, WebhookReceiver
-from servers import Assistant, patient_reply
+from servers import Assistant, patient_reply, query, wait_for
 from test_rest_channel import screen
 
 WEBHOOK_TRIAL = "NCT06421701"
@@ -47,18 +46,8 @@ def texts(messages):
     return " ".join(m.get("text") or "" for m in messages)
 
 
-def wait_for(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
-def query(path, sql, *args):
-    with sqlite3.connect(path) as db:
-        return db.execute(sql, args).fetchall()
 
 
 def test_consent_for_every_study_delivers_each_summary_once(assistant, receivers):

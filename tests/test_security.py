@@ -28,7 +28,7 @@ from prescreen.referral.summary import Contact
 from prescreen.screening.trials import load_catalog
 from prescreen.storage import Database, TrackerEvents, utcnow
 from receivers import WebhookReceiver
-from servers import ROOT, Assistant, SocketChat, free_port, patient_reply
+from servers import ROOT, Assistant, SocketChat, free_port, patient_reply, query, wait_for
 
 PASSWORD = "a long test password"
 SECRET = "webhook-test-secret"
@@ -44,19 +44,8 @@ def texts(messages) -> str:
     return " ".join(m.get("text") or "" for m in messages)
 
 
-def wait_for(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    return None
 
 
-def query(path, sql, *args):
-    with sqlite3.connect(path) as db:
-        return db.execute(sql, args).fetchall()
 
 
 @pytest.fixture(scope="module")

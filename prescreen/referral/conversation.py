@@ -360,7 +360,6 @@ class ReferralConversation:
 WHY_STEP = {
     "choose": "If you choose a study team, I will first show you what would be shared and ask your permission. "
               "Nothing is sent before that.",
-    "offer": "If you say yes, I will first show you what would be shared and ask your permission. Nothing is sent before that.",
     "consent": "The study team can only contact you if you agree. Nothing about you is shared without your yes.",
     "name": "The study team needs a name and a phone number or email address to contact you about this study.",
 }

@@ -306,12 +306,12 @@ def days_ago(value) -> str:
 # ---- the contact steps (prescreen/referral/conversation.py) ----
 OFFER_DECLINED = "OK. Nothing about you is sent to any study team."
 CONSENT_DECLINED = "OK, you did not agree, so nothing is sent and I won't ask for your details."
-OFFER_NOT_SURE = ("That's fine. Saying yes only lets the study team call you to explain more. You can still say no then. "
-                  'Would you like them to contact you? Please answer "yes" or "no".')
+OFFER_NOT_SURE = ("That's fine. Choosing a study team only lets them call you to explain more. You can still say no "
+                  'then. Tap the ones you want and "Done", or "None of them".')
 CONSENT_NOT_SURE = ('That\'s fine. Nothing is sent unless you agree. If you agree, tap "Yes, I agree". '
                     'If not, tap "No".')
 OFFER_YES_OR_NO = 'Please answer "yes" or "no".'
-GOING_BACK_OFFER = "OK, let's go back to the study before."
+GOING_BACK_OFFER = "OK, let's go back to the list of study teams."
 CONFIRM_STOP = "Do you want to stop here? Nothing more will be asked."
 YES_STOP = "Yes, stop"
 NO_GO_ON = "No, go on"
