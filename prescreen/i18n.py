@@ -1,10 +1,18 @@
 """Two languages, one deployment: Babel message catalogs, read per conversation.
 
 Texts in code are marked with `_("...")` and in templates with Jinja's i18n extension
-(`{% trans %}`, `_()`); `pybabel extract` collects them into prescreen/locale/messages.pot
-and each language's catalog (prescreen/locale/<lang>/LC_MESSAGES/messages.po) holds the
-translations, read here straight from the .po file (no build step). Texts that live in
-the trial data have per-language fields instead (trials/*.yml, facts.yml).
+(`{% trans %}`, `_()`). `scripts/update-translations` runs `pybabel extract` and
+`pybabel update` for each part of the product (a gettext domain: screening, referral,
+staff, page; the paths of each are listed in that script), so each part has its own
+catalog, prescreen/locale/<lang>/LC_MESSAGES/<domain>.po. They are read here straight
+from the .po files (no build step) and merged into one catalog per language;
+tests/test_translations.py fails when a marked text has no translation. Texts that live
+in the trial data have per-language fields instead (trials/*.yml, facts.yml).
+
+A text with values is marked whole and filled in after translation, so the translator
+sees the sentence: `_("{count} studies").format(count=n)` in a function, never an
+f-string inside `_()`; a module-level text keeps its placeholders and is formatted
+where it is used (formatting translates it, so it must happen inside the turn).
 
 One process serves patients in both languages, so the language is per conversation:
 `using(language)` sets it for the current turn (a context variable), and `_()` returns
@@ -53,17 +61,23 @@ def using(language: str | None):
 
 @lru_cache(maxsize=None)
 def translations(language: str) -> _gettext.NullTranslations:
-    """The catalog for a language, read from its .po file once."""
-    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    if language == DEFAULT or not po.exists():
+    """The catalog for a language: every domain's .po file, read once and merged."""
+    files = sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
+    if language == DEFAULT or not files:
         return _gettext.NullTranslations()
+    from babel.messages.catalog import Catalog
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
+    merged = Catalog(locale=language)
+    for po in files:
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale=language):
+                # An untranslated or fuzzy entry falls back to English, as gettext does.
+                if message.id and message.string and not message.fuzzy:
+                    merged[message.id] = message
     buffer = io.BytesIO()
-    write_mo(buffer, catalog)
+    write_mo(buffer, merged)
     buffer.seek(0)
     return _gettext.GNUTranslations(buffer)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from prescreen.i18n import join
+from prescreen.i18n import _, join
 from prescreen.screening.trials import Catalog
 
 
@@ -50,7 +50,7 @@ CRISIS_SUPPORT = (
 )
 SMALL_TALK = {
     "greet": "Hello again. Let's carry on.",
-    "thank": "You're welcome.",
+    "thank": _("You're welcome."),
     "goodbye": 'If you want to stop, type "stop".',
     "out_of_scope": "Sorry, I can only help check these studies.",
     "nlu_fallback": "Sorry, I didn't understand that.",
