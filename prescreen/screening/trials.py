@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from prescreen.i18n import LANGUAGES
 from prescreen.screening.errors import TrialDataError
 from prescreen.screening.yamlfile import read_yaml
 from prescreen.screening.factbank import Fact, QuestionGroup, load_fact_bank
@@ -85,6 +86,8 @@ class Site:
     # "the team usually calls within N working days": a whole number, or a ${SETTING} the
     # deployment fills (the listings say nothing about it); None when unknown.
     callback_days: int | str | None = None
+    # The language the site's team reads: its summaries and staff pages ("zh" or "en").
+    language: str = "en"
 
     @property
     def label(self) -> str:
@@ -305,7 +308,7 @@ def _parse_site(raw: Any, index: int, fail) -> Site:
     where = f"sites[{index}]"
     if not isinstance(raw, dict):
         fail(where, "must be a mapping")
-    unknown = set(raw) - {"id", "name", "city", "contact", "short_name", "callback_days"}
+    unknown = set(raw) - {"id", "name", "city", "contact", "short_name", "callback_days", "language"}
     if unknown:
         fail(f"{where}.{sorted(unknown)[0]}", "unknown field")
     if not isinstance(raw.get("id"), str) or not SITE_ID.match(raw["id"]):
@@ -323,6 +326,9 @@ def _parse_site(raw: Any, index: int, fail) -> Site:
             or (isinstance(callback, str) and SETTING.match(callback))):
         fail(f"{where}.callback_days", f"must be a whole number of working days (1 to {MAX_CALLBACK_DAYS}) "
                                        "or a setting like ${SITE_NAME_CALLBACK_DAYS}")
+    language = raw.get("language", "en")
+    if language not in LANGUAGES:
+        fail(f"{where}.language", f"must be one of {', '.join(LANGUAGES)}: the language the site's team reads")
     contact = raw.get("contact")
     if not isinstance(contact, dict) or not contact.get("role"):
         fail(f"{where}.contact", "needs at least a role")
@@ -336,7 +342,7 @@ def _parse_site(raw: Any, index: int, fail) -> Site:
     if not contact.get("phone") and not contact.get("email"):
         fail(f"{where}.contact", "needs a phone or an email (a ${SETTING} where the listing gives none)")
     return Site(id=raw["id"], name=raw["name"].strip(), city=raw["city"].strip(), contact=Contact(**contact),
-                short_name=short_name.strip() if short_name else None, callback_days=callback)
+                short_name=short_name.strip() if short_name else None, callback_days=callback, language=language)
 
 
 def _parse_criterion(raw: Any, index: int, facts: Mapping[str, Fact], name: str) -> Criterion:
