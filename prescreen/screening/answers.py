@@ -10,6 +10,7 @@ import re
 from datetime import date
 from typing import Iterable
 
+from prescreen.i18n import _, join
 from prescreen.screening import wording
 from prescreen.screening.chinese import canonical, has_chinese
 from prescreen.screening.durations import DAYS_PER_UNIT, DaysAgo
@@ -154,19 +155,19 @@ _APPROXIMATE = re.compile(r"\b(nearly|almost|about|around|roughly|approximately|
 def parse_number(fact: Fact, text: str) -> int:
     norm = normalise(re.sub(r"(\d)([a-z])", r"\1 \2", text.lower()))  # "34yo" -> "34 yo"
     norm = re.sub(r"\ba hundred\b", "one hundred", norm)
-    example = "for example 34" if fact.id == "age" else "for example 3"
+    example = 34 if fact.id == "age" else 3
     if re.search(r"\d+[.,]\d", text):
-        raise AnswerError(f"Please type a whole number, {example}.")
+        raise AnswerError(_("Please type a whole number, for example {example}.").format(example=example))
     if _OTHER_UNITS.search(norm) or (fact.id == "age" and re.search(r"\d\s*(months?|weeks?|days?)\b", norm)):
-        raise AnswerError(f"Please type the number in whole years, {example}.")
+        raise AnswerError(_("Please type the number in whole years, for example {example}.").format(example=example))
     if _APPROXIMATE.search(norm):
-        raise AnswerError(f"Please type the exact number, {example}.")
+        raise AnswerError(_("Please type the exact number, for example {example}.").format(example=example))
     numbers = _numbers_in(norm)
     if len(numbers) != 1:
-        raise AnswerError(f"Please type one number, {example}.")
+        raise AnswerError(_("Please type one number, for example {example}.").format(example=example))
     value = numbers[0]
     if not fact.min <= value <= fact.max:
-        raise AnswerError(f"Please type a number from {fact.min} to {fact.max}.")
+        raise AnswerError(_("Please type a number from {low} to {high}.").format(low=fact.min, high=fact.max))
     return value
 
 
@@ -187,7 +188,7 @@ _AMOUNT = r"(\d+|" + "|".join(sorted(set(UNITS) | set(TENS), key=len, reverse=Tr
 
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-TIME_AGO_HINT = 'Please say how long ago, for example "2 weeks ago", "last month" or "in 2019".'
+TIME_AGO_HINT = _('Please say how long ago, for example "2 weeks ago", "last month" or "in 2019".')
 
 
 def parse_time_ago(text: str, today: date) -> DaysAgo:
@@ -218,10 +219,10 @@ def parse_time_ago(text: str, today: date) -> DaysAgo:
     years = [int(y) for y in re.findall(r"(?<!\d)(19\d\d|20\d\d)(?!\d)", norm)]
     if years:
         if len(years) > 1:
-            raise AnswerError("Please give one year, for example \"in 2019\".")
+            raise AnswerError(_('Please give one year, for example "in 2019".'))
         year = years[0]
         if year > today.year:
-            raise AnswerError("That year is in the future. When was it? For example \"in 2019\" or \"3 months ago\".")
+            raise AnswerError(_('That year is in the future. When was it? For example "in 2019" or "3 months ago".'))
         end = min(date(year, 12, 31), today)
         return DaysAgo((today - end).days, (today - date(year, 1, 1)).days)
 
@@ -248,7 +249,7 @@ def _month_range(month: int, year: int, today: date) -> DaysAgo:
     first = date(year, month, 1)
     last = date(year + month // 12, month % 12 + 1, 1)
     if first > today:
-        raise AnswerError("That date is in the future. When was it? For example \"in March 2024\".")
+        raise AnswerError(_('That date is in the future. When was it? For example "in March 2024".'))
     end = min(today, date.fromordinal(last.toordinal() - 1))
     return DaysAgo((today - end).days, (today - first).days)
 
@@ -261,7 +262,7 @@ def parse_range_payload(value: str) -> DaysAgo:
             raise ValueError(value)
         return DaysAgo(float(low), float(high) if high else float("inf"))
     except ValueError as exc:  # typed, not tapped: "choice:days:" and the like
-        raise AnswerError("Please tap one of the buttons, or say how long ago, for example \"3 months\".") from exc
+        raise AnswerError(_('Please tap one of the buttons, or say how long ago, for example "3 months".')) from exc
 
 
 def parse_choice(fact: Fact, text: str) -> str:
@@ -279,17 +280,17 @@ def parse_choice(fact: Fact, text: str) -> str:
             if any(_has_phrase(norm, p) or normalise(p) == norm for p in phrases):
                 (denied if has_negation(clause) and not _negation_is_inside_option(clause, phrases) else named).add(option.id)
     matched = [o.id for o in fact.options if o.id in named - denied]
-    labels = ", ".join(o.label for o in fact.options)
+    labels = join(_(", "), (o.label for o in fact.options))
     if len(matched) == 1 and not says_not_sure(text):
         return matched[0]
     if len(matched) == 1:
-        raise AnswerError(f"Is it {fact.options[fact.option_ids().index(matched[0])].label}? Please tap it if so, "
-                          "or tap \"I'm not sure\".")
+        raise AnswerError(_('Is it {option}? Please tap it if so, or tap "I\'m not sure".').format(
+            option=fact.options[fact.option_ids().index(matched[0])].label))
     if matched:
-        raise AnswerError(f"Please choose just one: {labels}.")
+        raise AnswerError(_("Please choose just one: {options}.").format(options=labels))
     if says_not_sure(text):
         return NOT_SURE
-    raise AnswerError(f"Please choose one of: {labels}.")
+    raise AnswerError(_("Please choose one of: {options}.").format(options=labels))
 
 
 def _negation_is_inside_option(clause: str, phrases) -> bool:
@@ -353,7 +354,7 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
     if re.fullmatch(r"\d+((\s*(,|and|&|\+)\s*|\s+)\d+)*", norm):  # only item numbers: "1, 3" or "2 and 4"
         for number in _numbers_in(norm):
             if not 1 <= number <= len(members):
-                raise AnswerError(f"Please use the numbers 1 to {len(members)}, or say \"none of these\".")
+                raise AnswerError(_('Please use the numbers 1 to {count}, or say "none of these".').format(count=len(members)))
             answers[ids[number - 1]] = True
     hedged = says_not_sure(text)
     someone_else = bool(_SOMEONE_ELSE.search(text.lower())) and bool(_NOT_ME.search(normalise(text)))
@@ -450,4 +451,4 @@ def check_length(text: str) -> None:
     if len(text) > MAX_MESSAGE_CHARS:
         raise AnswerError(wording.TOO_LONG)
     if not text.strip():
-        raise AnswerError("I didn't get an answer. Please type a few words or tap a button.")
+        raise AnswerError(_("I didn't get an answer. Please type a few words or tap a button."))
