@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from prescreen.i18n import join
+from prescreen.i18n import _, join
 from prescreen.screening import wording
-from prescreen.screening.answers import AnswerError, NeedsDetail, check_length, parse_answer, parse_group_answer
+from prescreen.screening.answers import (AnswerError, NeedsDetail, _has_phrase, check_length, normalise, parse_answer,
+                                         parse_group_answer)
 from prescreen.screening.answers import CHOICE_PREFIX
 from prescreen.screening.commands import command_of, plain_command
 from prescreen.screening.eligibility import NOT_ELIGIBLE, evaluate_trial
-from prescreen.screening.polarity import NO, NOT_SURE as NOT_SURE_REPLY, YES, correction as _correction, polarity, simplify
+from prescreen.screening.polarity import (MEANT_ZH, NO, NOT_SURE as NOT_SURE_REPLY, YES, correction as _correction,
+                                          polarity, simplify)
 from prescreen.screening.durations import DaysAgo
 from prescreen.screening.factbank import NOT_SURE
 from prescreen.screening.messages import Message, button
@@ -25,7 +27,9 @@ from prescreen.screening.planner import Planner, Question
 from prescreen.screening.results import results_messages
 
 RESPONDENT = "respondent"  # the question before any fact: who is answering
-RESPONDENTS = {"self": "I am the patient", "guardian": "I'm a parent or guardian", "helper": "I'm helping someone else"}
+RESPONDENTS = {"self": _("I am the patient"), "guardian": _("I'm a parent or guardian"),
+               "helper": _("I'm helping someone else")}
+WHO_HINT = _("Please tap one of the buttons: are you the patient, a parent or guardian, or helping someone?")
 MAX_TRIES = 2  # after this many unclear replies to one question, record "not sure" and move on
 
 
@@ -142,23 +146,23 @@ class Conversation:
             lines = "\n".join(f"{tick(fact)}{i}. {fact.label}" for i, fact in enumerate(items, 1))
             text = f"{group.question_guardian if guardian else group.question}\n{lines}"
             if screening.chosen:
-                chosen = join(", ", (self.catalog.facts[f].label for f in question.facts if f in screening.chosen))
+                chosen = wording.plain_list(self.catalog.facts[f].label for f in question.facts if f in screening.chosen)
                 text += "\n" + wording.chosen_so_far(chosen)
             buttons = [button(f"{tick(fact)}{fact.label}", f"choice:item:{fact.id}") for fact in items]
             buttons += [button(wording.DONE_BUTTON, "choice:done")] if screening.chosen else \
-                [button("None of these", "choice:none")]
-            buttons.append(button("I'm not sure", "not sure"))
+                [button(wording.NONE_OF_THESE, "choice:none")]
+            buttons.append(button(wording.NOT_SURE_BUTTON, "not sure"))
             return Message(_join(progress, text), buttons)
         fact = self.catalog.facts[question.facts[0]]
         text = fact.question_guardian if guardian else fact.question
         if screening.respondent == "helper" and len(screening.history) == 1:
-            text = f"{wording.HELPER_NOTE} {text}"
+            text = wording.sentences(wording.HELPER_NOTE, text)
         return Message(_join(progress, text), self._buttons(fact))
 
     def _buttons(self, fact) -> list[dict[str, str]]:
-        not_sure = button("I'm not sure", "not sure")
+        not_sure = button(wording.NOT_SURE_BUTTON, "not sure")
         if fact.type == "yes_no":
-            return [button("Yes", "yes"), button("No", "no"), not_sure]
+            return [button(wording.YES_BUTTON, "yes"), button(wording.NO_BUTTON, "no"), not_sure]
         if fact.type in ("choice", "choices"):
             return [button(o.label, f"choice:{o.id}") for o in fact.options] + [not_sure]
         if fact.type == "time_ago":
@@ -170,11 +174,12 @@ class Conversation:
         limits = sorted(self.planner.rule_values(fact_id))
         ranges, low = [], 0
         for limit in limits:
-            label = f"In the last {wording.days(limit)}" if low == 0 else \
-                f"{wording.days(low - 1)} to {wording.days(limit)} ago"
+            label = wording.IN_THE_LAST.format(period=wording.days(limit)) if low == 0 else \
+                wording.BETWEEN_AGO.format(low=wording.days(low - 1), high=wording.days(limit))
             ranges.append((label, low, str(limit)))
             low = limit + 1
-        ranges.append((f"More than {wording.days(low - 1)} ago" if limits else "Any time", low, ""))
+        ranges.append((wording.MORE_THAN_AGO.format(period=wording.days(low - 1)) if limits else str(wording.ANY_TIME),
+                       low, ""))
         return ranges
 
     # ---- receiving ------------------------------------------------------------
@@ -294,8 +299,8 @@ class Conversation:
 
     def _read_back(self, screening: Screening) -> Message:
         answers = screening.pending_answers()
-        said = "; ".join(self._value_words(fact, value) for fact, value in answers.items()
-                         if value is not False or len(answers) == 1)
+        said = join(wording.PLACES_SEPARATOR, (self._value_words(fact, value) for fact, value in answers.items()
+                                               if value is not False or len(answers) == 1))
         yes_no = len(answers) == 1 and self.catalog.facts[next(iter(answers))].type == "yes_no"
         undo = (wording.NO_I_MEANT_YES if next(iter(answers.values())) is False else wording.NO_I_MEANT_NO) \
             if yes_no else wording.NO_LET_ME_CHANGE
@@ -309,7 +314,7 @@ class Conversation:
             value = next((o.label for o in fact.options if o.id == value), value)
         elif isinstance(value, DaysAgo):
             value = wording.days_ago(value)
-        return f"{fact.label}: {value}"
+        return wording.said_value(fact.label, value)
 
     def _confirm(self, screening: Screening, text: str, tapped: bool, command: str | None, today: date) -> list[Message]:
         """The reply to a read-back: yes keeps the answer, no undoes it, anything else answers afresh."""
@@ -326,7 +331,7 @@ class Conversation:
             if len(answers) == 1 and self.catalog.facts[next(iter(answers))].type == "yes_no":
                 fact, value = next(iter(answers.items()))
                 return self._record(screening, {fact: not value}, text[:200] if not tapped else
-                                    wording.NO_I_MEANT_YES if value is False else wording.NO_I_MEANT_NO)
+                                    str(wording.NO_I_MEANT_YES if value is False else wording.NO_I_MEANT_NO))
             return [Message(wording.LETS_TRY_AGAIN)]
         if reply == NOT_SURE_REPLY:
             screening.pending = None
@@ -340,11 +345,18 @@ class Conversation:
 
     def _corrects_a_yes(self, screening: Screening, text: str) -> bool:
         """"I haven't had any of those" at "When was your last dose?": the yes before it was wrong."""
-        if len(screening.asking) != 1 or not self.planner.parents_of(screening.asking[0]):
+        if len(screening.asking) != 1:
             return False
-        if self.catalog.facts[screening.asking[0]].type != "time_ago":
+        parents = [f for f in self.planner.parents_of(screening.asking[0]) if screening.values().get(f) is True]
+        if not parents or polarity(text) != NO:
             return False
-        return polarity(text) == NO and not re.search(r"\d|ago|last|year|month|week|前|年|月", text.lower())
+        fact = self.catalog.facts[screening.asking[0]]
+        if fact.type == "time_ago":
+            return not re.search(r"\d|ago|last|year|month|week|前|年|月", text.lower())
+        # "说错了，我没得过癌症" at "Which cancer?": the reply denies the parent itself
+        return fact.type == "choice" and any(
+            _has_phrase(normalise(text), word) for f in parents
+            for word in (self.catalog.facts[f].label, *self.catalog.facts[f].keywords))
 
     def _undo_parent(self, screening: Screening, text: str) -> str:
         parents = [f for f in self.planner.parents_of(screening.asking[0]) if screening.values().get(f) is True]
@@ -352,7 +364,7 @@ class Conversation:
             screening.answers[fact] = {"value": False, "said": text[:200]}
         screening.history.append(parents)
         screening.tries = 0
-        labels = join(", ", (self.catalog.facts[f].label for f in parents))
+        labels = wording.plain_list(self.catalog.facts[f].label for f in parents)
         return wording.changed_to_no(labels)
 
     def _correct_last(self, screening: Screening, value: bool) -> list[Message]:
@@ -377,15 +389,15 @@ class Conversation:
             return text[:200]
         choice = text[len("choice:"):]
         if choice == "none":
-            return "None of these"
+            return str(wording.NONE_OF_THESE)
         if choice.startswith("item:") and choice[5:] in self.catalog.facts:
-            return self.catalog.facts[choice[5:]].label
+            return str(self.catalog.facts[choice[5:]].label)
         fact = self.catalog.facts[asking[0]]
         if choice.startswith("days:"):
-            low, _, high = choice[5:].partition("-")
+            low, _dash, high = choice[5:].partition("-")
             labels = {f"{lo}-{hi}": label for label, lo, hi in self._time_ranges(fact.id)}
             return labels.get(f"{low}-{high}", choice)
-        return next((o.label for o in fact.options if o.id == choice), choice)
+        return str(next((o.label for o in fact.options if o.id == choice), choice))
 
     def _why(self, screening: Screening) -> str:
         if not screening.asking or screening.asking == [RESPONDENT]:
@@ -424,7 +436,7 @@ def is_question(text: str) -> bool:
 
 def _answers_here(text: str) -> bool:
     """"yes no I mean no" corrects itself in one message; "oops I meant no" corrects the answer before."""
-    before = re.split(r"\b(?:i )?(?:meant|mean|actually)\b", simplify(text))[0]
+    before = re.split(r"\b(?:i )?(?:meant|mean|actually)\b|点错|选错|按错|说错|打错|弄错|" + MEANT_ZH, simplify(text))[0]
     return polarity(before) is not None
 
 
@@ -445,8 +457,8 @@ def _parse_respondent(text: str) -> str:
     if not not_me and (re.search(r"\b(me|myself|patient|mine|self|i am|i'm|im|i)\b", norm)
                        or re.search(r"病人|患者|本人|我自己|是我|我$", norm)):
         return "self"
-    raise AnswerError("Please tap one of the buttons: are you the patient, a parent or guardian, or helping someone?")
+    raise AnswerError(WHO_HINT)
 
 
 def _join(*parts: str | None) -> str:
-    return join(" ", (p for p in parts if p))
+    return wording.sentences(*parts)

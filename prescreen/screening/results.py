@@ -11,7 +11,7 @@ import os
 from datetime import date
 from typing import Any, Mapping
 
-from prescreen.i18n import join
+from prescreen.i18n import plain
 from prescreen.screening import wording
 from prescreen.screening.eligibility import NOT_ELIGIBLE, POSSIBLY_ELIGIBLE, POSSIBLY_ELIGIBLE_LATER, evaluate_trial
 from prescreen.screening.factbank import NOT_SURE
@@ -39,7 +39,8 @@ def results_messages(catalog: Catalog, values: dict[str, Any], today: date | Non
     results.sort(key=lambda r: _ORDER[r.verdict])  # studies that may fit first, then those after a wait
     cards = [result_card(catalog, r, values, respondent, env) for r in results]
     verdicts = [r.verdict for r in results]
-    payload = {"results": cards, "summary": wording.results_summary(verdicts), "labels": dict(wording.CARD_LABELS)}
+    # Made plain here, inside the turn: the cards are read in the conversation's language.
+    payload = plain({"results": cards, "summary": wording.results_summary(verdicts), "labels": dict(wording.CARD_LABELS)})
     return [Message(wording.results_in_chat(verdicts)), Message(custom=payload)]
 
 
@@ -65,7 +66,7 @@ def result_card(catalog: Catalog, result, values: Mapping[str, Any], respondent:
         phone_line = None  # "no phone number" is the first thing a long card leaves to its details
     if _words(sentence, reason, where, next_step, phone_line) > CARD_WORDS and next_step:
         next_step = wording.NEXT_SHORT
-    message = join(" ", (part for part in (sentence, reason, where, next_step, phone_line) if part))
+    message = wording.sentences(sentence, reason, where, next_step, phone_line)
     card = {
         "trial_id": result.trial_id,
         "title": trial.short_title,
@@ -152,7 +153,7 @@ def _details(trial, result, respondent, unsure, others) -> dict:
                 texts += [node.note for node in _nodes(r.criterion.rule) if isinstance(node, SiteCheck)]
         checks = wording.check_topics(texts)
         if unsure:
-            checks.insert(0, "What you were not sure about: " + join(", ", unsure))
+            checks.insert(0, wording.not_sure_about(unsure))
     details["checks"] = checks
     return details
 
