@@ -116,7 +116,7 @@ def stop(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict]:
         screening.paused = True
         send(dispatcher, [Message(wording.CRISIS_SUPPORT), CONVERSATION.ask(screening)])
         return [SlotSet("screening", screening.to_json())]
-    dispatcher.utter_message(text=wording.STOPPED)
+    send(dispatcher, [Message(wording.STOPPED)])  # a plain string in the conversation's language
     return [SlotSet("screening", None), SlotSet("referral", None), *stage_events(tracker, None)]
 
 

@@ -298,3 +298,16 @@ def test_the_welcome_action_speaks_chinese_and_keeps_the_payloads():
     assert [(b["title"], b["payload"]) for b in question["buttons"]] == [
         ("我是患者本人", '/inform{"choice": "self"}'), ("我是家长或监护人", '/inform{"choice": "guardian"}'),
         ("我在帮别人回答", '/inform{"choice": "helper"}')]
+
+
+def test_stop_is_said_in_chinese_as_a_plain_string():
+    from actions.screening import ActionStop
+
+    tracker = Tracker(sender_id="zh-texts", slots={"screening": {"respondent": "self"}, "referral": None,
+                                                   "stage": "screening", "language": "zh"},
+                      latest_message={"text": "停止", "intent": {"name": "stop", "confidence": 1.0}, "entities": []},
+                      events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionStop().run(dispatcher, tracker, DOMAIN))
+    text = dispatcher.messages[0]["text"]
+    assert type(text) is str and text == "好的，已经停止。没有向任何人发送任何内容。如果您以后想再了解，说“你好”就可以。"
