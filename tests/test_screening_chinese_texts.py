@@ -311,3 +311,13 @@ def test_stop_is_said_in_chinese_as_a_plain_string():
     asyncio.run(ActionStop().run(dispatcher, tracker, DOMAIN))
     text = dispatcher.messages[0]["text"]
     assert type(text) is str and text == "好的，已经停止。没有向任何人发送任何内容。如果您以后想再了解，说“你好”就可以。"
+
+
+def test_a_chinese_card_is_measured_in_words_as_a_reader_counts_them(conversation):
+    from prescreen.screening.results import CARD_WORDS, _words
+
+    assert _words("This study may be a match.") == 6  # English as before: words between spaces
+    assert _words("这项研究可能适合您。") == 5 and _words("地点：协和医院（武汉）。") == 4
+    assert _words("CAR-T 细胞治疗") == 2 + 2
+    _, _, _, payload = screen(conversation, "zh", A_MATCH_FOR_ALL)
+    assert all(_words(card["message"]) <= CARD_WORDS for card in payload["results"])

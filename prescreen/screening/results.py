@@ -8,6 +8,7 @@ phone where there is one. The rest waits behind "More about this study" (`detail
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from typing import Any, Mapping
 
@@ -158,8 +159,18 @@ def _details(trial, result, respondent, unsure, others) -> dict:
     return details
 
 
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
 def _words(*parts) -> int:
-    return sum(len(part.split()) for part in parts if part)
+    """Words as a reader counts them: Chinese has no spaces, so two characters count as one word
+    (and each Latin name or number in it, "CAR-T", "12356", as one)."""
+    total = 0
+    for part in (str(p) for p in parts if p):
+        han = len(_HAN.findall(part))
+        total += len(part.split()) if not han else (han + 1) // 2 + len(_LATIN_WORD.findall(part))
+    return total
 
 
 def _unique(texts) -> list[str]:
