@@ -34,12 +34,14 @@ def child_screening() -> Screening:
     return s
 
 
-def rendered(catalog, trial_id, screening, contact, tz=None):
+def rendered(catalog, trial_id, screening, contact, tz=None, language="en"):
+    """The summary for the trial's first site; in English unless told (the sites read Chinese:
+    tests/test_staff_chinese.py has the summaries in the site's own language)."""
     trial = catalog.trial(trial_id)
     result = evaluate_trial(trial, screening.values(), list(catalog.facts))
     consent = Consent(version="2", text="I agree.", accepted_at=ACCEPTED, conversation_id="conv")
     context = summary_context(catalog, trial, trial.sites[0], result, screening.answers, screening.respondent,
-                              contact, consent, "ref-1", ACCEPTED, tz)
+                              contact, consent, "ref-1", ACCEPTED, tz, language=language)
     return context, *render_summary(context)
 
 
@@ -164,8 +166,12 @@ def test_the_delivered_summary_carries_the_profile_and_grouping(catalog, tmp_pat
         payload = json.loads((folder / f"{handoff_id}.json").read_text(encoding="utf-8"))
     finally:
         db.engine.dispose()
-    assert text.splitlines()[1] == CHILD_LINE and CHILD_LINE.replace("'", "&#39;") in html
-    assert "  Inclusion (" in text and "  Exclusion (" in text and "(Asia/Shanghai)" in text and " UTC" not in text
+    # Delivered in the site's language (Chinese for this site), with the same profile line and grouping.
+    assert catalog.trial(CHILD_TRIAL).sites[0].language == "zh"
+    chinese_line = rendered(catalog, CHILD_TRIAL, child_screening(), CONTACT, language="zh")[0]["profile"]["line"]
+    assert text.splitlines()[0] == "预筛查摘要" and text.splitlines()[1] == chinese_line
+    assert chinese_line.replace("'", "&#39;") in html and '<html lang="zh-CN">' in html
+    assert "  入选标准（" in text and "  排除标准（" in text and "（北京时间）" in text and " UTC" not in text
     assert payload["contact"]["medicines"] == CONTACT.medicines
 
 

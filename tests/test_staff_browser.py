@@ -5,9 +5,16 @@ from test_staff_web import PASSWORD
 from test_staff_web import web  # noqa: F401 - the running web process with its data
 
 
+def english(page, web):  # noqa: F811 - the fixture's name
+    """Every site reads Chinese; these tests read the English pages, as the switch chooses them
+    (tests/test_staff_chinese.py has the Chinese ones and the switch itself)."""
+    page.context.add_cookies([{"name": "prescreen_staff_language", "value": "en", "url": web.web_url + "/staff/"}])
+
+
 def test_a_coordinator_signs_in_opens_a_handoff_and_changes_its_status(web):  # noqa: F811
     handoff_id = web.ids["wang"][0]
     with browser_page() as page:
+        english(page, web)
         page.goto(web.web_url + "/staff/")
         assert page.url.startswith(web.web_url + "/staff/login")
         page.get_by_label("Username").fill("wang")
@@ -24,7 +31,7 @@ def test_a_coordinator_signs_in_opens_a_handoff_and_changes_its_status(web):  # 
         assert page.locator("#status").inner_text() == "Contacted"
         assert "Called at 10:00" in page.content()
         frame = page.frame_locator("iframe.summary")
-        frame.get_by_role("heading", name="Pre-screening summary").wait_for()
+        frame.get_by_role("heading", name="预筛查摘要").wait_for()  # as the site received it: in its language
         assert "Wang Fang" in frame.locator("body").inner_text()
         page.locator("iframe.summary").scroll_into_view_if_needed()
         path = screenshot(page, "staff-handoff-after-status-change")
@@ -39,6 +46,7 @@ def test_a_coordinator_signs_in_opens_a_handoff_and_changes_its_status(web):  # 
 
 
 def sign_in(page, web, username):  # noqa: F811 - the fixture's name
+    english(page, web)
     page.goto(web.web_url + "/staff/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
@@ -101,7 +109,7 @@ def test_staff_pages_have_no_serious_accessibility_violations(web):  # noqa: F81
         # The site's summary as sent: its page is sandboxed (no script runs there, axe neither), so
         # axe checks the same document opened on its own.
         sent = page.request.get(f"{web.web_url}/staff/handoffs/{rich_id}/summary")
-        assert sent.ok and "Pre-screening summary" in sent.text()
+        assert sent.ok and "预筛查摘要" in sent.text()  # as the site received it: in its language
         page.set_content(sent.text())
         found["site-summary"] = axe_violations(page, "site-summary")
     assert found == {name: [] for name in found}, found

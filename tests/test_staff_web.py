@@ -105,8 +105,15 @@ def web(tmp_path_factory, catalog):
         db.engine.dispose()
 
 
-def login(web, username="anna", password=PASSWORD) -> requests.Session:
+# Every site reads Chinese (trials/*.yml), so its staff get Chinese pages; these tests read the
+# English ones, chosen as the switch does (tests/test_staff_chinese.py has the Chinese pages).
+ENGLISH = {"prescreen_staff_language": "en"}
+
+
+def login(web, username="anna", password=PASSWORD, language="en") -> requests.Session:
     client = requests.Session()
+    if language:
+        client.cookies.set("prescreen_staff_language", language)
     reply = client.post(web.web_url + "/staff/login", data={"username": username, "password": password},
                         allow_redirects=False)
     assert reply.status_code == 302, reply.text
@@ -146,7 +153,7 @@ def test_sign_in_is_needed_everywhere(web):
 
 def test_wrong_password_is_refused_and_audited(web):
     reply = requests.post(web.web_url + "/staff/login", data={"username": "anna", "password": "wrong password!"},
-                          allow_redirects=False)
+                          allow_redirects=False, cookies=ENGLISH)
     assert reply.status_code == 401 and "prescreen_staff" not in reply.cookies
     assert "Wrong username or password" in reply.text
     assert audit(web, "login_failed", "account:anna")
@@ -158,7 +165,7 @@ def test_wrong_passwords_slow_down_the_address_but_never_lock_the_account(web):
     for _ in range(LoginThrottle.FREE_FAILURES + 1):
         requests.post(web.web_url + "/staff/login", data={"username": "locked", "password": "nope nope nope"})
     reply = requests.post(web.web_url + "/staff/login", data={"username": "locked", "password": PASSWORD},
-                          allow_redirects=False)
+                          allow_redirects=False, cookies=ENGLISH)
     assert reply.status_code == 429 and "Please wait" in reply.text  # even the right password waits
     assert audit(web, "login_throttled")
     time.sleep(LoginThrottle.BASE_SECONDS + 0.5)

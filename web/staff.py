@@ -9,14 +9,18 @@ from urllib.parse import urlencode, urlparse
 
 from sanic import Blueprint, response
 
+from prescreen import i18n
+from prescreen.i18n import _
 from prescreen.staff import accounts
-
 from prescreen.staff import review
-from web.pages import render
+from web.pages import LANGUAGE_COOKIE, page_language, render
 
 COOKIE = "prescreen_staff"
 COOKIE_PATH = "/staff"
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 staff = Blueprint("staff", url_prefix="/staff")
+
+NO_SUCH_HANDOFF = _("There is no such handoff for your site.")
 
 
 def same_token(given, expected: str) -> bool:
@@ -37,8 +41,20 @@ def _ctx(request):
     return request.app.ctx
 
 
+def in_language(handler):
+    """A page for anyone (sign-in): in the chosen, the browser's or the deployment's language."""
+
+    @wraps(handler)
+    async def wrapper(request, *args, **kwargs):
+        with i18n.using(page_language(request)):
+            return await handler(request, *args, **kwargs)
+
+    return wrapper
+
+
 def signed_in(handler):
-    """Pages for signed-in staff only; a POST must also carry the session's CSRF token."""
+    """Pages for signed-in staff only, in their language (web.pages.page_language); a POST must
+    also carry the session's CSRF token."""
 
     @wraps(handler)
     async def wrapper(request, *args, **kwargs):
@@ -51,41 +67,45 @@ def signed_in(handler):
             if request.cookies.get(COOKIE):
                 clear_cookie(reply)
             return reply
-        if request.method == "POST" and not same_token(request.form.get("csrf", ""), user.csrf_token):
-            await asyncio.to_thread(ctx.db.audit_alone, user.actor, "access_denied", request.path[:200],
-                                    "form without this session's CSRF token")
-            return render(request, "error.html.j2", status=403, user=user,
-                          message="This form has expired. Please go back and try again.")
-        return await handler(request, user, *args, **kwargs)
+        with i18n.using(page_language(request, user)):
+            if request.method == "POST" and not same_token(request.form.get("csrf", ""), user.csrf_token):
+                await asyncio.to_thread(ctx.db.audit_alone, user.actor, "access_denied", request.path[:200],
+                                        "form without this session's CSRF token")
+                return render(request, "error.html.j2", status=403, user=user,
+                              message=_("This form has expired. Please go back and try again."))
+            return await handler(request, user, *args, **kwargs)
 
     return wrapper
 
 
 @staff.get("/login")
+@in_language
 async def login_page(request):
     return render(request, "login.html.j2", next=_safe_next(request.args.get("next")))
 
 
 @staff.post("/login")
+@in_language
 async def login(request):
     ctx = _ctx(request)
     if not _same_origin(request):
-        return render(request, "login.html.j2", status=403, error="Please sign in from this page.", next="")
+        return render(request, "login.html.j2", status=403, error=_("Please sign in from this page."), next="")
     address = request.ip or "?"
     wait = ctx.throttle.wait_for(address)
     if wait > 0:
         await asyncio.to_thread(ctx.db.audit_alone, "unknown", "login_throttled", f"address:{address[:64]}",
                                 f"{int(wait) + 1} s to wait")
         return render(request, "login.html.j2", status=429, next=_safe_next(request.form.get("next")),
-                      error=f"Too many tries from here. Please wait {int(wait) + 1} seconds and try again.")
+                      error=_("Too many tries from here. Please wait {seconds} seconds and try again.").format(
+                          seconds=int(wait) + 1))
     username, password = request.form.get("username", ""), request.form.get("password", "")
     user = await asyncio.to_thread(accounts.authenticate, ctx.db, username, password, None, address)
     if user is None:
         ctx.throttle.failed(address)
         return render(request, "login.html.j2", status=401, next=_safe_next(request.form.get("next")),
-                      error="Wrong username or password.")
+                      error=_("Wrong username or password."))
     ctx.throttle.succeeded(address)
-    token, _ = await asyncio.to_thread(accounts.start_session, ctx.db, user)
+    token, _expires = await asyncio.to_thread(accounts.start_session, ctx.db, user)
     reply = response.redirect(_safe_next(request.form.get("next")) or "/staff/")
     reply.cookies[COOKIE] = token
     cookie = reply.cookies[COOKIE]
@@ -144,7 +164,7 @@ async def _detail(request, user, handoff_id, error: str | None = None, status: i
     try:
         handoff = await asyncio.to_thread(review.open_handoff, ctx.db, user.actor, user.sites, handoff_id)
     except review.NotFound:
-        return render(request, "error.html.j2", status=404, user=user, message="There is no such handoff for your site.")
+        return render(request, "error.html.j2", status=404, user=user, message=NO_SUCH_HANDOFF)
     return render(request, "detail.html.j2", status=status, user=user, h=handoff, error=error,
                   v=review.describe(handoff, ctx.catalog, ctx.settings.timezone),
                   trial=ctx.catalog.trial(handoff.trial_id) if handoff.trial_id in ctx.trial_ids else None,
@@ -159,10 +179,29 @@ async def handoff_status(request, user, handoff_id):
         await asyncio.to_thread(review.change_status, ctx.db, user.actor, user.sites, handoff_id,
                                 request.form.get("status") or None, request.form.get("note", ""), user.username)
     except review.NotFound:
-        return render(request, "error.html.j2", status=404, user=user, message="There is no such handoff for your site.")
+        return render(request, "error.html.j2", status=404, user=user, message=NO_SUCH_HANDOFF)
     except review.ReviewError as error:
         return await _detail(request, user, handoff_id, error=str(error), status=400)
     return response.redirect(f"/staff/handoffs/{handoff_id}", status=303)
+
+
+@staff.post("/language")
+@in_language
+async def choose_language(request):
+    """The switch at the top of every page: the staff pages in this language from now on (a cookie),
+    back on the page it was chosen on. Like sign-in, only from our own pages."""
+    language = i18n.normal_language(request.form.get("language"))
+    if not _same_origin(request) or language is None:
+        return render(request, "error.html.j2", status=403 if language else 400,
+                      message=_("Please choose the language from this site's pages."))
+    reply = response.redirect(_safe_next(request.form.get("next")) or "/staff/", status=303)
+    reply.cookies[LANGUAGE_COOKIE] = language
+    cookie = reply.cookies[LANGUAGE_COOKIE]
+    cookie["path"], cookie["max-age"], cookie["httponly"], cookie["samesite"] = (COOKIE_PATH, LANGUAGE_COOKIE_SECONDS,
+                                                                                True, "Lax")
+    if _ctx(request).settings.secure_cookies:
+        cookie["secure"] = True
+    return reply
 
 
 @staff.get("/handoffs/<handoff_id:str>/summary")
@@ -186,7 +225,7 @@ async def handoff_audit(request, user, handoff_id):
     try:
         entries = await asyncio.to_thread(review.handoff_audit, ctx.db, user.actor, user.sites, handoff_id)
     except review.NotFound:
-        return render(request, "error.html.j2", status=404, user=user, message="There is no such handoff for your site.")
+        return render(request, "error.html.j2", status=404, user=user, message=NO_SUCH_HANDOFF)
     return render(request, "audit.html.j2", user=user, entries=entries, handoff_id=handoff_id)
 
 

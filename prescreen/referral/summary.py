@@ -1,4 +1,9 @@
-"""The summary a study team receives: HTML (autoescaped) and plain text, from Jinja2."""
+"""The summary a study team receives: HTML (autoescaped) and plain text, from Jinja2.
+
+It is written in the site's language (`Site.language`, set per site in the trial file):
+every fixed label is a marked text (the staff catalog), the study's short title and the
+answers' labels follow the language of the data, and what the patient typed (name,
+medicines, free text) is shown exactly as typed. Times are in the sites' zone."""
 from __future__ import annotations
 
 import os
@@ -10,28 +15,43 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from prescreen import i18n
+from prescreen.i18n import _
 from prescreen.screening.eligibility import TrialResult
 from prescreen.screening.factbank import NOT_SURE, Fact
 from prescreen.screening.trials import Catalog, Site, Trial
 
 STATUS_LABELS = {
-    "met": "met", "not_met": "not met", "unknown": "unknown", "verify_site": "site to verify",
-    "not_applicable": "does not apply",
+    "met": _("met"), "not_met": _("not met"), "unknown": _("unknown"), "verify_site": _("site to verify"),
+    "not_applicable": _("does not apply"),
 }
-VERDICT_LABELS = {"possibly_eligible": "may be a match", "possibly_eligible_later": "may fit after a waiting period",
-                  "not_eligible": "does not fit"}
-STUDY_STATUS_LABELS = {"recruiting": "recruiting", "not_yet_recruiting": "not yet recruiting",
-                       "active_not_recruiting": "active, not recruiting", "completed": "completed",
-                       "unknown": "unknown"}
-RESPONDENT_LABELS = {"self": "the patient", "guardian": "a parent or guardian (about their child)",
-                     "helper": "someone helping the patient"}
+VERDICT_LABELS = {"possibly_eligible": _("may be a match"),
+                  "possibly_eligible_later": _("may fit after a waiting period"),
+                  "not_eligible": _("does not fit")}
+STUDY_STATUS_LABELS = {"recruiting": _("recruiting"), "not_yet_recruiting": _("not yet recruiting"),
+                       "active_not_recruiting": _("active, not recruiting"), "completed": _("completed"),
+                       "unknown": _("unknown")}
+RESPONDENT_LABELS = {"self": _("the patient"), "guardian": _("a parent or guardian (about their child)"),
+                     "helper": _("someone helping the patient")}
+KIND_LABELS = {"inclusion": _("inclusion"), "exclusion": _("exclusion")}
+LANGUAGE_NAMES = {"en": _("English"), "zh": _("Chinese")}
+# What stands between the items of a list ("Lupus (SLE), Sjögren's syndrome"); "、" in Chinese.
+LIST_SEPARATOR = _(", ")
+# How dates and times are written (strftime patterns), and the zone's name as a site reads it.
+DATE_FORMAT = _("%Y-%m-%d")
+DATE_TIME_FORMAT = _("%Y-%m-%d %H:%M")
+ZONED_TIME = _("{time} ({zone})")
+ZONE_NAMES = {"Asia/Shanghai": _("Asia/Shanghai")}
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
 
 # Autoescape on for HTML, so nothing a patient types can become markup; the text
-# version is plain text and escapes nothing.
+# version is plain text and escapes nothing. Both read the staff catalog (Jinja's i18n).
 _html = Environment(loader=PackageLoader("prescreen.referral", "templates"), autoescape=select_autoescape(["j2"]),
                     undefined=StrictUndefined)
 _text = Environment(loader=PackageLoader("prescreen.referral", "templates"), autoescape=False, undefined=StrictUndefined,
                     keep_trailing_newline=True)
+i18n.jinja_i18n(_html)
+i18n.jinja_i18n(_text)
 
 
 @dataclass(frozen=True)
@@ -50,34 +70,47 @@ class Consent:
     text: str
     accepted_at: datetime
     conversation_id: str
+    language: str | None = None  # the language of the consent text the patient agreed to ("zh", "en")
 
 
 def summary_context(catalog: Catalog, trial: Trial, site: Site, result: TrialResult, answers: dict[str, dict],
                     respondent: str | None, contact: Contact, consent: Consent, screening_id: str,
-                    created_at: datetime, tz: tzinfo | None = None) -> dict:
-    """Everything the templates show, as plain values. Times are in `tz` (default: STAFF_TIMEZONE)."""
-    tz = tz or site_timezone()
+                    created_at: datetime, tz: tzinfo | None = None, language: str | None = None) -> dict:
+    """Everything the templates show, as plain values, in `language` (default: the site's own,
+    `site.language`). Times are in `tz` (default: STAFF_TIMEZONE)."""
+    language = i18n.normal_language(language or getattr(site, "language", None)) or i18n.DEFAULT
+    with i18n.using(language):
+        return _context(catalog, trial, site, result, answers, respondent, contact, consent, screening_id,
+                        created_at, tz or site_timezone(), language)
+
+
+def _context(catalog, trial, site, result, answers, respondent, contact, consent, screening_id, created_at, tz,
+             language) -> dict:
     facts = catalog.facts
     values = {fact: entry.get("value") for fact, entry in answers.items()}
     waiting = _waiting(result, created_at)
     earliest = _earliest(result, created_at)
     statuses = {r.id: r.status for r in result.criteria}
     return {
+        "language": language,
+        "html_lang": HTML_LANG.get(language, language),
         "trial": trial,
         "site": site,
-        "verdict_label": VERDICT_LABELS[result.verdict],
+        "verdict_label": str(VERDICT_LABELS[result.verdict]),
         "waiting": waiting,
-        "study_status": STUDY_STATUS_LABELS.get(trial.status, trial.status),
+        "study_status": str(STUDY_STATUS_LABELS.get(trial.status, trial.status)),
         "contact": contact,
         "consent": consent,
+        "consent_language": str(LANGUAGE_NAMES.get(consent.language or "", consent.language or "")),
         "consent_accepted": local_time(consent.accepted_at, tz),
-        "respondent_label": RESPONDENT_LABELS.get(respondent or "", "not recorded"),
+        "respondent_label": str(RESPONDENT_LABELS.get(respondent or "", _("not recorded"))),
         "profile": profile(catalog, trial, values, respondent, contact.__dict__, result.verdict, earliest),
         "to_verify": to_verify(catalog, trial, statuses, values),
         "checklist": [{"text": r.criterion.text, "status": r.status} for r in result.site_checks],
         "criteria": [{"id": r.id, "kind": r.criterion.kind, "status": r.status, "text": r.criterion.text}
                      for r in result.criteria],
         "status_labels": STATUS_LABELS,
+        "kind_labels": KIND_LABELS,
         "answers": readable_answers(facts, answers),
         "screening_id": screening_id,
         "created_at": local_time(created_at, tz),
@@ -89,12 +122,28 @@ def site_timezone() -> tzinfo:
     return ZoneInfo(os.environ.get("STAFF_TIMEZONE") or "Asia/Shanghai")
 
 
+def date_text(day: date | None) -> str:
+    """"2026-11-23", or "2026年11月23日" in Chinese."""
+    return day.strftime(str(DATE_FORMAT)) if day else ""
+
+
+def date_time_text(moment: datetime | None, tz: tzinfo) -> str:
+    """"2026-11-23 18:00" in the zone `tz` ("2026年11月23日 18:00" in Chinese)."""
+    return moment.astimezone(tz).strftime(str(DATE_TIME_FORMAT)) if moment else ""
+
+
+def zone_name(tz: tzinfo, moment: datetime | None = None) -> str:
+    """The zone as the reader knows it: "Asia/Shanghai" (北京时间 in Chinese)."""
+    key = getattr(tz, "key", None) or (moment.astimezone(tz).tzname() if moment else str(tz))
+    return str(ZONE_NAMES.get(key, key))
+
+
 def local_time(moment: datetime | None, tz: tzinfo) -> str:
-    """"2026-11-23 18:00 (Asia/Shanghai)": a site's local time, naming the zone."""
+    """"2026-11-23 18:00 (Asia/Shanghai)": a site's local time, naming the zone
+    ("2026年11月23日 18:00（北京时间）" in Chinese)."""
     if moment is None:
         return ""
-    name = getattr(tz, "key", None) or moment.astimezone(tz).tzname()
-    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M} ({name})"
+    return ZONED_TIME.format(time=date_time_text(moment, tz), zone=zone_name(tz, moment))
 
 
 def _earliest(result: TrialResult, created_at: datetime) -> date | None:
@@ -108,10 +157,14 @@ def _waiting(result: TrialResult, created_at: datetime) -> str | None:
     earliest = _earliest(result, created_at)
     if earliest is None:
         return None
-    return f"from about {earliest.isoformat()}, because of {', '.join(r.id for r in result.failed)}"
+    return _("from about {date}, because of {criteria}").format(
+        date=date_text(earliest), criteria=i18n.join(LIST_SEPARATOR, (r.id for r in result.failed)))
 
 
 # ---- the one-line profile ---------------------------------------------------------------------------------
+
+PROFILE_SEPARATOR = " · "
+
 
 def profile(catalog: Catalog, trial: Trial | None, values: Mapping[str, Any], respondent: str | None,
             contact: Mapping[str, Any], verdict: str | None, earliest: date | None = None,
@@ -119,7 +172,8 @@ def profile(catalog: Catalog, trial: Trial | None, values: Mapping[str, Any], re
     """Who the patient is, at a glance: age, sex, illness, who answered, language, best time,
     the study's short title, the pre-screening verdict (with the earliest date after a waiting
     period) and, for staff, the workflow status. `values` are the stored (encoded) answers.
-    Returns each part (None where not given) and `line`, the parts in words joined by " · "."""
+    Returns each part (None where not given) and `line`, the parts in words joined by " · ",
+    in the current language (`i18n.using`); what the patient typed stays as typed."""
     facts = catalog.facts
     age = values.get("age")
     age = age if isinstance(age, int) and not isinstance(age, bool) else None
@@ -132,33 +186,33 @@ def profile(catalog: Catalog, trial: Trial | None, values: Mapping[str, Any], re
         "language": language, "best_time": best_time, "study": trial.short_title if trial is not None else (study or ""),
         "verdict": verdict_line(verdict, earliest), "status": status,
     }
-    shown = [("age", f"{age} years" if age is not None else "age not given", age is None),
-             ("sex", sex or "sex not given", sex is None),
-             ("illness", illness or "illness not given", illness is None),
+    shown = [("age", _("{age} years").format(age=age) if age is not None else _("age not given"), age is None),
+             ("sex", sex or _("sex not given"), sex is None),
+             ("illness", illness or _("illness not given"), illness is None),
              ("answered_by", found["answered_by"], respondent is None),
-             ("language", language or "language not given", language is None),
-             ("best_time", f"best time: {best_time or 'not given'}", best_time is None),
+             ("language", language or _("language not given"), language is None),
+             ("best_time", _("best time: {time}").format(time=best_time or _("not given")), best_time is None),
              ("study", found["study"], False), ("verdict", found["verdict"], False), ("status", status or "", False)]
-    found["parts"] = [{"key": key, "text": text, "missing": missing} for key, text, missing in shown if text]
-    found["line"] = " · ".join(part["text"] for part in found["parts"])
+    found["parts"] = [{"key": key, "text": str(text), "missing": missing} for key, text, missing in shown if text]
+    found["line"] = i18n.join(PROFILE_SEPARATOR, (part["text"] for part in found["parts"]))
     return found
 
 
 def answered_by(respondent: str | None, age: int | None) -> str:
     """"answered by the patient", "parent of a 9-year-old", "a helper answered"."""
     if respondent == "guardian":
-        return f"parent of a {age}-year-old" if age is not None else "a parent answered"
+        return _("parent of a {age}-year-old").format(age=age) if age is not None else str(_("a parent answered"))
     if respondent == "helper":
-        return "a helper answered"
+        return str(_("a helper answered"))
     if respondent == "self":
-        return "answered by the patient"
-    return "who answered: not recorded"
+        return str(_("answered by the patient"))
+    return str(_("who answered: not recorded"))
 
 
 def verdict_line(verdict: str | None, earliest: date | None = None) -> str:
-    label = VERDICT_LABELS.get(verdict or "", "")
+    label = str(VERDICT_LABELS.get(verdict or "", ""))
     if verdict == "possibly_eligible_later" and earliest is not None:
-        return f"{label} (from about {earliest.isoformat()})"
+        return _("{verdict} (from about {date})").format(verdict=label, date=date_text(earliest))
     return label
 
 
@@ -171,8 +225,8 @@ _BOILERPLATE = {
     "exclusion": re.compile(r"investigators?'?s?\b.{0,40}\b(deem|consider|judg|opinion|think)"
                             r"|(judg\w*|opinion) of the investigator", re.IGNORECASE),
 }
-VERIFY_LABELS = {"not_sure": "patient not sure", "unknown": "not asked", "unclear": "answer not precise",
-                 "verify_site": "verify at site"}
+VERIFY_LABELS = {"not_sure": _("patient not sure"), "unknown": _("not asked"), "unclear": _("answer not precise"),
+                 "verify_site": _("verify at site")}
 _NUMBERING = re.compile(r"^\s*\(?\d{1,2}\s*[.、)）]\s*")
 
 
@@ -205,7 +259,7 @@ def to_verify(catalog: Catalog, trial: Trial | None, statuses: Mapping[str, str]
         opened = not_sure or unasked or _in_bank_order(facts, {f for f in asked if _is_range(values.get(f))}) \
             or _in_bank_order(facts, {f for f in asked if f in values})
         item = {"id": criterion.id, "kind": criterion.kind, "text": _NUMBERING.sub("", criterion.text).strip(),
-                "status": shown, "status_label": VERIFY_LABELS[shown],
+                "status": shown, "status_label": str(VERIFY_LABELS[shown]),
                 "open": [staff_label(facts[f]) if f in facts else f for f in opened] if status == "unknown" else []}
         groups["routine" if is_boilerplate(criterion) else criterion.kind].append(item)
     for kind in ("inclusion", "exclusion"):
@@ -234,67 +288,86 @@ def readable_answers(facts: Mapping[str, Fact], answers: Mapping[str, Mapping[st
 
 
 def staff_label(fact: Fact) -> str:
-    """A fact's short name for staff: "Your illness" becomes "Illness"."""
-    label = fact.label or fact.id
+    """A fact's short name for staff: "Your illness" becomes "Illness" (您的疾病: 疾病)."""
+    label = str(fact.label or fact.id)
     if label.lower().startswith("your "):
         label = label[5:]
+    elif label.startswith("您的"):
+        label = label[2:]
     return label[:1].upper() + label[1:]
 
 
 def readable(fact: Fact | None, value: Any) -> str:
     """A stored answer in words: "Lupus (SLE)", "yes", "about 2 years ago", never an internal code."""
     if value is None:
-        return "not given"
+        return str(_("not given"))
     if value == NOT_SURE:
-        return "not sure"
+        return str(_("not sure"))
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return str(_("yes") if value else _("no"))
     if isinstance(value, dict) and "days_ago" in value:
         low, high = value["days_ago"]
         return ago(low, high)
     if isinstance(value, dict) and "set" in value:
         value = value["set"]
     if isinstance(value, (list, tuple, set, frozenset)):
-        return ", ".join(_option(fact, v) or str(v) for v in value) or "none"
-    return _option(fact, value) or str(value)
+        return i18n.join(LIST_SEPARATOR, (_option(fact, v) or str(v) for v in value)) or str(_("none"))
+    return str(_option(fact, value) or value)
 
 
 def ago(low: float, high: float | None) -> str:
-    """A day range in words: "about 2 years ago", "more than about 5 years ago", "about 3 to 6 months ago".
-    Patients estimate, so anything longer than two weeks is "about"."""
+    """A day range in words: "about 2 years ago", "more than about 5 years ago", "about 3 to 6 months ago"
+    (约2年前, 约5年多以前, 约3到6个月前). Patients estimate, so anything longer than two weeks is "about"."""
     if high is None or high == float("inf"):
-        return f"more than {_about(low)} ago" if low else "at some time"
+        return _("more than {span} ago").format(span=_about(low)) if low else str(_("at some time"))
     if low == high:
-        return "today" if low == 0 else f"{_about(low)} ago"
+        return str(_("today")) if low == 0 else _("{span} ago").format(span=_about(low))
     if low == 0:
-        return f"less than {_about(high)} ago"
-    first, second = _about(low), _about(high)
-    first_n, _, first_unit = first.removeprefix("about ").partition(" ")
-    if first_unit.rstrip("s") == second.removeprefix("about ").partition(" ")[2].rstrip("s"):
-        return f"about {first_n} to {second.removeprefix('about ')} ago"
-    return f"between {first} and {second} ago"
+        return _("less than {span} ago").format(span=_about(high))
+    (first_n, first_unit, _first_about), (second_n, second_unit, _second_about) = _span(low), _span(high)
+    if first_unit == second_unit:
+        return _("about {low} to {high} ago").format(low=first_n, high=_count(second_n, second_unit))
+    return _("between {low} and {high} ago").format(low=_about(low), high=_about(high))
+
+
+UNITS = {
+    "day": (_("{n} day"), _("{n} days")), "week": (_("{n} week"), _("{n} weeks")),
+    "month": (_("{n} month"), _("{n} months")), "year": (_("{n} year"), _("{n} years")),
+}
+
+
+def _span(days: float) -> tuple[int, str, bool]:
+    """(count, unit, estimated): 5 days exactly; beyond two weeks, about so many weeks, months or years."""
+    days = int(round(days))
+    if days < 14:
+        return days, "day", False
+    for unit, size, since in (("year", 365, 700), ("month", 30, 60), ("week", 7, 14)):
+        if days >= since:
+            return round(days / size), unit, True
+    return days, "day", False
+
+
+def _count(n: int, unit: str) -> str:
+    one, many = UNITS[unit]
+    return (one if n == 1 else many).format(n=n)
 
 
 def _about(days: float) -> str:
-    days = int(round(days))
-    if days < 14:
-        return f"{days} day{'s' if days != 1 else ''}"
-    for unit, size, since in (("year", 365, 700), ("month", 30, 60), ("week", 7, 14)):
-        if days >= since:
-            n = round(days / size)
-            return f"about {n} {unit}{'s' if n != 1 else ''}"
-    return f"{days} days"
+    n, unit, estimated = _span(days)
+    return _("about {span}").format(span=_count(n, unit)) if estimated else _count(n, unit)
 
 
-def _option(fact: Fact | None, value: Any) -> str | None:
+def _option(fact: Fact | None, value: Any):
+    """The option's label (a text that follows the language), "not sure", or None."""
     if value == NOT_SURE:
-        return "not sure"
+        return _("not sure")
     if fact is None or value is None:
         return None
     return next((o.label for o in fact.options if o.id == value), None)
 
 
 def render_summary(context: dict) -> tuple[str, str]:
-    """(html, text) for one handoff."""
-    return (_html.get_template("summary.html.j2").render(**context),
-            _text.get_template("summary.txt.j2").render(**context))
+    """(html, text) for one handoff, in the context's language."""
+    with i18n.using(context.get("language")):
+        return (_html.get_template("summary.html.j2").render(**context),
+                _text.get_template("summary.txt.j2").render(**context))

@@ -14,6 +14,8 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from sqlalchemy import func, select
 
+from prescreen import i18n
+from prescreen.i18n import _
 from prescreen.referral import summary
 from prescreen.screening.conversation import decode_value
 from prescreen.screening.eligibility import evaluate_trial
@@ -28,14 +30,15 @@ from prescreen.storage import (
     TrialResultRecord,
 )
 
+# The workflow's statuses and their labels (marked texts: they read in the page's language).
 STATUSES = {
-    "new": "New",
-    "contacted": "Contacted",
-    "visit_booked": "Screening visit booked",
-    "enrolled": "Enrolled",
-    "not_enrolled": "Not enrolled",
-    "could_not_reach": "Could not reach",
-    "withdrawn": "Withdrawn by the patient",  # set only by an erasure: the row keeps nothing personal
+    "new": _("New"),
+    "contacted": _("Contacted"),
+    "visit_booked": _("Screening visit booked"),
+    "enrolled": _("Enrolled"),
+    "not_enrolled": _("Not enrolled"),
+    "could_not_reach": _("Could not reach"),
+    "withdrawn": _("Withdrawn by the patient"),  # set only by an erasure: the row keeps nothing personal
 }
 NEXT_STATUSES = {
     "new": ("contacted", "could_not_reach", "not_enrolled"),
@@ -50,6 +53,18 @@ MAX_NOTE_LENGTH = 2000
 CSV_COLUMNS = ["handoff_id", "created_at", "study", "trial_id", "site", "status", "withdrawn", "result",
                "may_fit_from", "age", "sex", "illness", "answered_by", "name", "phone", "email", "preferred_time",
                "language", "medicines", "notes", "delivery"]
+# The export's headings in the reader's language (in English, the column names themselves).
+CSV_HEADINGS = {
+    "handoff_id": _("handoff_id"), "created_at": _("created_at"), "study": _("study"), "trial_id": _("trial_id"),
+    "site": _("site"), "status": _("status"), "withdrawn": _("withdrawn"), "result": _("result"),
+    "may_fit_from": _("may_fit_from"), "age": _("age"), "sex": _("sex"), "illness": _("illness"),
+    "answered_by": _("answered_by"), "name": _("name"), "phone": _("phone"), "email": _("email"),
+    "preferred_time": _("preferred_time"), "language": _("language"), "medicines": _("medicines"),
+    "notes": _("notes"), "delivery": _("delivery"),
+}
+# A delivery's state (an outbox row's status, or delivery_status for all of a handoff's).
+DELIVERY_LABELS = {"delivered": _("delivered"), "pending": _("pending"), "sending": _("sending"),
+                   "failed": _("failed")}
 CSV_BOM = "\ufeff"  # so a spreadsheet reads the file as UTF-8 and keeps non-ASCII names
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -75,7 +90,7 @@ class Filters:
         """From query-string values (any mapping with .get); anything malformed is refused, not ignored."""
         status = args.get("status") or None
         if status is not None and status not in STATUSES:
-            raise ReviewError(f"unknown status {status!r}")
+            raise ReviewError(_("unknown status {status}").format(status=repr(status)))
         return cls(trial=args.get("trial") or None, status=status,
                    date_from=_date(args.get("from"), "from"), date_to=_date(args.get("to"), "to"))
 
@@ -91,7 +106,7 @@ def _date(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise ReviewError(f"'{name}' must be a date like 2026-11-23") from exc
+        raise ReviewError(_("'{name}' must be a date like 2026-11-23").format(name=name)) from exc
 
 
 def delivery_status(outbox: list[OutboxRecord]) -> str:
@@ -146,17 +161,18 @@ def change_status(db: Database, actor: str, sites: frozenset[str], handoff_id: s
     """Move a handoff on in the workflow and/or add a note; both are kept and audited."""
     note = (note or "").strip()
     if len(note) > MAX_NOTE_LENGTH:
-        raise ReviewError(f"a note can have at most {MAX_NOTE_LENGTH} characters")
+        raise ReviewError(_("a note can have at most {count} characters").format(count=MAX_NOTE_LENGTH))
     with db.transaction() as session:
         handoff = _visible(db, session, actor, sites, handoff_id)
         old = handoff.status
         if old == "withdrawn":
-            raise ReviewError("the patient withdrew: nothing more is recorded about them")
+            raise ReviewError(str(_("the patient withdrew: nothing more is recorded about them")))
         new = status or old
         if new != old and new not in NEXT_STATUSES.get(old, ()):
-            raise ReviewError(f"a handoff that is '{STATUSES[old]}' cannot become '{STATUSES.get(new, new)}'")
+            raise ReviewError(_("a handoff that is '{old}' cannot become '{new}'").format(
+                old=STATUSES[old], new=STATUSES.get(new, new)))
         if new == old and not note:
-            raise ReviewError("choose a new status or write a note")
+            raise ReviewError(str(_("choose a new status or write a note")))
         handoff.status = new
         session.add(HandoffNoteRecord(handoff_id=handoff.id, author=author, status_from=old, status_to=new, note=note))
         db.audit(session, actor, "status_changed" if new != old else "note_added", f"handoff:{handoff_id}",
@@ -175,25 +191,26 @@ def handoff_audit(db: Database, actor: str, sites: frozenset[str], handoff_id: s
 
 def export_csv(db: Database, actor: str, sites: frozenset[str], filters: Filters, tz: tzinfo = timezone.utc,
                catalog=None) -> str:
-    """The list as CSV (UTF-8 with a byte-order mark), one row per handoff with its profile and notes;
-    every cell neutralised so a spreadsheet never runs it as a formula."""
-    rows, _ = list_handoffs(db, actor, sites, filters, tz, audit_action="exported")
+    """The list as CSV (UTF-8 with a byte-order mark), one row per handoff with its profile and notes,
+    headings and labels in the current language (`i18n.using`); every cell neutralised so a
+    spreadsheet never runs it as a formula."""
+    rows, _counts = list_handoffs(db, actor, sites, filters, tz, audit_action="exported")
     out = io.StringIO()
     out.write(CSV_BOM)
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([str(CSV_HEADINGS[column]) for column in CSV_COLUMNS])
     for h in rows:
         view = describe(h, catalog, tz)
         p = view["profile"]
-        notes = " | ".join(f"{n.at.astimezone(tz):%Y-%m-%d %H:%M} {n.author}: {_one_line(n.note)}" for n in h.notes
+        notes = " | ".join(f"{summary.date_time_text(n.at, tz)} {n.author}: {_one_line(n.note)}" for n in h.notes
                            if n.note)
         writer.writerow([neutralise_cell(value) for value in (
             h.id, h.created_at.astimezone(tz).isoformat(timespec="seconds"), view["study"], h.trial_id, h.site_name,
-            STATUSES[h.status], "yes" if view["withdrawn"] else "no", p.get("verdict", ""),
+            STATUSES[h.status], _("yes") if view["withdrawn"] else _("no"), p.get("verdict", ""),
             view["earliest"].isoformat() if view["earliest"] else "", p.get("age"), p.get("sex"),
             p.get("illness"), p.get("answered_by"), h.contact_name, h.contact_phone or "",
             h.contact_email or "", h.preferred_time or "", h.language or "", view["medicines"] or "", notes,
-            delivery_status(h.outbox))])
+            DELIVERY_LABELS[delivery_status(h.outbox)])])
     return out.getvalue()
 
 
@@ -213,7 +230,7 @@ def describe(h: HandoffRecord, catalog, tz: tzinfo = timezone.utc) -> dict:
         return {"withdrawn": True, "study": study, "earliest": None, "medicines": None, "consent_at": "",
                 "answers": [], "to_verify": {"inclusion": [], "exclusion": [], "routine": []},
                 "profile": {"study": study, "status": STATUSES[h.status],
-                            "line": f"Withdrawn by the patient · {study}"}}
+                            "line": i18n.join(summary.PROFILE_SEPARATOR, (STATUSES["withdrawn"], study))}}
     entries = {a["fact"]: {"value": a.get("value"), "said": a.get("said", "")} for a in payload.get("answers", [])}
     values = {fact: entry["value"] for fact, entry in entries.items()}
     verdict = payload.get("verdict")
@@ -230,7 +247,8 @@ def describe(h: HandoffRecord, catalog, tz: tzinfo = timezone.utc) -> dict:
         to_verify = summary.to_verify(catalog, trial, {c["id"]: c["status"] for c in payload.get("criteria", [])},
                                       values)
     else:
-        profile = {"study": study, "status": STATUSES[h.status], "line": f"{study} · {STATUSES[h.status]}"}
+        profile = {"study": study, "status": STATUSES[h.status],
+                   "line": i18n.join(summary.PROFILE_SEPARATOR, (study, STATUSES[h.status]))}
         to_verify = {"inclusion": [], "exclusion": [], "routine": []}
     accepted = (payload.get("consent") or {}).get("accepted_at")
     return {
@@ -254,7 +272,7 @@ def neutralise_cell(value) -> str:
 
 def handoffs_json(db: Database, actor: str, site_id: str, filters: Filters, catalog=None,
                   tz: tzinfo = timezone.utc) -> list[dict]:
-    rows, _ = list_handoffs(db, actor, frozenset({site_id}), filters, audit_action="api_list")
+    rows, _counts = list_handoffs(db, actor, frozenset({site_id}), filters, audit_action="api_list")
     return [_handoff_json(h, catalog, tz) for h in rows]
 
 
