@@ -81,6 +81,79 @@ def test_broken_trial_file_names_file_criterion_and_field(trials_copy, what, ite
     assert str(error).startswith(f"{GOOD_TRIAL}: {item}: {field}: ")
 
 
+# ---- every patient-facing text needs its Chinese version (issue 15) ----
+TRANSLATION_BREAKAGES = [
+    ("criterion plain without Chinese", "exc-hepatitis-hiv", "plain_zh", 'missing Chinese version of "plain"',
+     lambda d: criterion(d, "exc-hepatitis-hiv").pop("plain_zh")),
+    ("criterion plain with empty Chinese", "exc-transplant", "plain_zh", 'empty Chinese version of "plain"',
+     lambda d: criterion(d, "exc-transplant").update(plain_zh="  ")),
+    ("criterion plain with a blank Chinese field", "exc-transplant", "plain_zh", 'empty Chinese version of "plain"',
+     lambda d: criterion(d, "exc-transplant").update(plain_zh=None)),
+    ("Chinese plain that is not text", "exc-transplant", "plain_zh", 'Chinese version of "plain" must be text',
+     lambda d: criterion(d, "exc-transplant").update(plain_zh=["本研究"])),
+    ("Chinese plain with no English plain", "inc-sledai", "plain_zh", 'a Chinese version with no English "plain"',
+     lambda d: criterion(d, "inc-sledai").update(plain_zh="本研究招收病情活动的人。")),
+    ("Chinese plain that drops {you}", "exc-other-study", "plain_zh", "must name the person with {you}",
+     lambda d: criterion(d, "exc-other-study").update(plain_zh="本研究要求距离您参加其他临床研究已满 3 个月。")),
+    ("Chinese plain with an unknown placeholder", "exc-other-study", "plain_zh", "unknown placeholder {您}",
+     lambda d: criterion(d, "exc-other-study").update(plain_zh="本研究要求距离{您}参加其他临床研究已满 3 个月。")),
+    ("short title without Chinese", "NCT06421701", "short_title_zh", 'missing Chinese version of "short_title"',
+     lambda d: d.pop("short_title_zh")),
+    ("summary without Chinese", "NCT06421701", "plain_summary_zh", 'missing Chinese version of "plain_summary"',
+     lambda d: d.pop("plain_summary_zh")),
+    ("summary with empty Chinese", "NCT06421701", "plain_summary_zh", 'empty Chinese version of "plain_summary"',
+     lambda d: d.update(plain_summary_zh="")),
+    ("Chinese age note with no English one", "NCT06421701", "age_note_zh", 'a Chinese version with no English "age_note"',
+     lambda d: d.update(age_note_zh="年龄范围由研究团队确认。")),
+    ("conditions without Chinese", "NCT06421701", "conditions_zh", 'missing Chinese version of "conditions"',
+     lambda d: d.pop("conditions_zh")),
+    ("Chinese conditions not matching the English list", "NCT06421701", "conditions_zh", "must list the 1 conditions",
+     lambda d: d.update(conditions_zh=["系统性红斑狼疮", "干燥综合征"])),
+    ("site short name without Chinese", "NCT06421701", "sites[0].short_name_zh",
+     'missing Chinese version of "short_name" (site hangzhou-zju-second)',
+     lambda d: d["sites"][0].pop("short_name_zh")),
+    ("site name with empty Chinese", "NCT06421701", "sites[0].name_zh", 'empty Chinese version of "name"',
+     lambda d: d["sites"][0].update(name_zh=" ")),
+    ("site city without Chinese", "NCT06421701", "sites[0].city_zh", 'missing Chinese version of "city"',
+     lambda d: d["sites"][0].pop("city_zh")),
+    ("Chinese short name too long for a card", "NCT06421701", "sites[0].short_name_zh", "at most 12 characters",
+     lambda d: d["sites"][0].update(short_name_zh="浙江大学医学院附属第二医院")),
+    ("a Chinese official title (not a field)", "NCT06421701", "title_zh", "unknown field",
+     lambda d: d.update(title_zh="抗 CD19 CAR-NK 细胞治疗难治性/复发性系统性红斑狼疮")),
+]
+
+
+@pytest.mark.parametrize("what, item, field, problem, change", TRANSLATION_BREAKAGES,
+                         ids=[b[0] for b in TRANSLATION_BREAKAGES])
+def test_a_missing_or_empty_chinese_version_names_file_criterion_and_field(trials_copy, what, item, field, problem,
+                                                                            change):
+    edit(trials_copy / GOOD_TRIAL, change)
+    with pytest.raises(TrialDataError) as caught:
+        load_catalog(trials_copy)
+    error = caught.value
+    assert (error.file, error.item, error.field) == (GOOD_TRIAL, item, field), str(error)
+    assert problem in error.problem, error.problem
+
+
+def test_check_command_names_the_text_without_its_chinese_version(trials_copy):
+    edit(trials_copy / GOOD_TRIAL, lambda d: criterion(d, "exc-hepatitis-hiv").pop("plain_zh"))
+    broken = subprocess.run([sys.executable, "-m", "prescreen.screening.check", str(trials_copy)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert broken.returncode == 1
+    assert (f'{GOOD_TRIAL}: exc-hepatitis-hiv: plain_zh: missing Chinese version of "plain"'
+            in broken.stderr), broken.stderr
+
+
+def test_other_mistakes_of_a_criterion_are_named_before_its_missing_chinese(trials_copy):
+    def change(d):
+        criterion(d, "exc-transplant").pop("plain_zh")
+        criterion(d, "exc-transplant")["rule"].update(fact="transplnt")
+    edit(trials_copy / GOOD_TRIAL, change)
+    with pytest.raises(TrialDataError) as caught:
+        load_catalog(trials_copy)
+    assert (caught.value.item, caught.value.field) == ("exc-transplant", "rule.fact")
+
+
 def fact(data, fact_id):
     return next(f for f in data["facts"] if f["id"] == fact_id)
 
@@ -108,6 +181,22 @@ FACT_BREAKAGES = [
      lambda d: d["groups"][3]["facts"].append("age")),
     ("fact without a label", "hiv", "label", "missing",
      lambda d: fact(d, "hiv").pop("label")),
+    ("question without Chinese", "age", "question_zh", 'missing Chinese version of "question"',
+     lambda d: fact(d, "age").pop("question_zh")),
+    ("guardian wording with empty Chinese", "age", "question_guardian_zh",
+     'empty Chinese version of "question_guardian"',
+     lambda d: fact(d, "age").update(question_guardian_zh="")),
+    ("why without Chinese", "hiv", "why_zh", 'missing Chinese version of "why"',
+     lambda d: fact(d, "hiv").pop("why_zh")),
+    ("label without Chinese", "hiv", "label_zh", 'missing Chinese version of "label"',
+     lambda d: fact(d, "hiv").pop("label_zh")),
+    ("Chinese sensitive topic with no English one", "hiv", "sensitive_zh",
+     'a Chinese version with no English "sensitive"',
+     lambda d: fact(d, "hiv").pop("sensitive")),
+    ("option without Chinese", "sex", "options.label_zh", 'missing Chinese version of "label" (female)',
+     lambda d: fact(d, "sex")["options"][0].pop("label_zh")),
+    ("group question without Chinese", "health_history", "question_zh", 'missing Chinese version of "question"',
+     lambda d: d["groups"][3].pop("question_zh")),
 ]
 
 

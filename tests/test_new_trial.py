@@ -11,9 +11,12 @@ SIXTH_TRIAL = """
 id: NCT00000006
 title: A Made-up CAR-T Study for Myositis in Older Adults
 short_title: CAR-T cells for myositis (test)
+short_title_zh: CAR-T 细胞治疗肌炎（测试）
 treatment: CAR-T cells
 plain_summary: A test trial that only exists in this test.
+plain_summary_zh: 只在这个测试里存在的测试研究。
 conditions: [Idiopathic inflammatory myopathy]
+conditions_zh: [特发性炎性肌病]
 age: {min: 50, max: 80}
 sexes: all
 status: recruiting
@@ -21,7 +24,9 @@ source: none (test)
 sites:
   - id: test-hospital
     name: Test Hospital
+    name_zh: 测试医院
     city: Testville
+    city_zh: 测试市
     contact: {role: study coordinator, email: "${SITE_TEST_EMAIL}"}
 criteria:
   - id: inc-myositis

@@ -212,9 +212,12 @@ def site_file(tmp_path, catalog_dir, site_extra: str = "", summary: str = "A tes
 id: T-1
 title: Test
 short_title: Test study
+short_title_zh: 测试研究
 plain_summary: "{summary}"
+plain_summary_zh: "一项针对{{your}}疾病的测试研究。"
 treatment: cells
 conditions: [SLE]
+conditions_zh: [系统性红斑狼疮]
 age: {{min: 18}}
 sexes: all
 status: recruiting
@@ -222,7 +225,9 @@ source: test.txt
 sites:
   - id: test-site
     name: A Very Long Official Hospital Name of a University
+    name_zh: 某大学附属医院
     city: Testville
+    city_zh: 测试市
 {site_extra}
     contact: {{role: coordinator, phone: "0571-1234 5678"}}
 criteria:
@@ -230,6 +235,7 @@ criteria:
     kind: inclusion
     text: Aged 18 or over
     plain: This study is for adults; {{you}} must be 18 or over.
+    plain_zh: 本研究只招收成人；{{you}}须年满 18 岁。
     rule: {{fact: age, op: gte, value: 18}}
 """, encoding="utf-8")
     return load_catalog(tmp_path)
@@ -238,7 +244,7 @@ criteria:
 def test_a_listed_phone_and_a_literal_callback_reach_the_card(tmp_path):
     from conftest import TRIALS_DIR
 
-    catalog = site_file(tmp_path, TRIALS_DIR, '    short_name: "Test Hospital"\n    callback_days: 2')
+    catalog = site_file(tmp_path, TRIALS_DIR, '    short_name: "Test Hospital"\n    short_name_zh: 测试医院\n    callback_days: 2')
     _, by_id = cards(catalog, {"age": 40}, env={})
     card = by_id["T-1"]
     assert card["where"] == "Where: Test Hospital, Testville."

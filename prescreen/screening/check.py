@@ -1,7 +1,8 @@
 """`python -m prescreen.screening.check [trials-dir]`: load and check every trial file.
 
 Exits 1 with the file, criterion and field of the first problem, so `make run`
-refuses to start on a broken trial instead of screening wrongly. Warns (and still
+refuses to start on a broken trial instead of screening wrongly; a patient-facing text
+without its Chinese version (`plain_zh`, `short_title_zh`, ...) is such a problem. Warns (and still
 exits 0) where a yes/no question covers a different time span than its criterion.
 """
 from __future__ import annotations
@@ -116,6 +117,8 @@ def span_warnings(catalog) -> list[SpanWarning]:
 # ---- what the result cards need (prescreen/screening/results.py) ----
 # A card says at most 50 words: a reason over 30 words leaves no room for where and what next.
 PLAIN_WORDS = 30
+# Chinese has no spaces to count words by: about two characters a word, so 60 characters.
+PLAIN_CHARACTERS_ZH = 60
 
 
 def card_warnings(catalog) -> list[str]:
@@ -132,6 +135,10 @@ def card_warnings(catalog) -> list[str]:
             elif criterion.plain and len(criterion.plain.split()) > PLAIN_WORDS:
                 found.append(f"{trial.file}: {criterion.id}: plain text of {len(criterion.plain.split())} words "
                              f"(a card's reason should be at most {PLAIN_WORDS})")
+            chinese = getattr(criterion.plain, "versions", {}).get("zh", "")
+            if len(chinese) > PLAIN_CHARACTERS_ZH:
+                found.append(f"{trial.file}: {criterion.id}: plain_zh of {len(chinese)} characters "
+                             f"(a card's reason should be at most {PLAIN_CHARACTERS_ZH})")
     return found
 
 

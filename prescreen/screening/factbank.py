@@ -160,13 +160,39 @@ def missing_translations(item: dict, fields: tuple[str, ...]) -> list[str]:
     """The patient-facing fields of `item` that have no version in another language."""
     return [f"{field}_{lang}" for field in fields for lang in OTHER_LANGUAGES
             if item.get(field) and not str(item.get(f"{field}_{lang}") or "").strip()]
+
+
+LANGUAGE_NAMES = {"zh": "Chinese"}
+
+
+def translation_problem(item: dict, fields: tuple[str, ...]) -> tuple[str, str] | None:
+    """(field, problem) for the first patient-facing text of `item` whose version in another
+    language is missing or empty, or that has such a version but no English; else None.
+
+    A half-translated file is refused like any other broken field: a Chinese patient would
+    otherwise read English in the middle of a Chinese conversation."""
+    for field in fields:
+        english = item.get(field)
+        has_english = isinstance(english, str) and bool(english.strip())
+        for lang in OTHER_LANGUAGES:
+            key, name = f"{field}_{lang}", LANGUAGE_NAMES.get(lang, lang)
+            if key in item and not has_english:
+                return key, f'a {name} version with no English "{field}"'
+            if key in item and (item[key] is None or isinstance(item[key], str) and not item[key].strip()):
+                return key, f'empty {name} version of "{field}"'
+            if key in item and not isinstance(item[key], str):
+                return key, f'the {name} version of "{field}" must be text'
+            if has_english and key not in item:
+                return key, f'missing {name} version of "{field}"'
+    return None
 UNITS = ("month",)
 
 
 def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup]]:
     """Load and check `facts.yml`: the facts, and the groups they may be asked in.
 
-    Raises TrialDataError naming the file, the fact (or group) and the field.
+    Raises TrialDataError naming the file, the fact (or group) and the field, also where a
+    patient-facing text has no Chinese version (`question_zh`, ...).
     """
     from prescreen.screening.rules import parse_rule  # rules need facts; facts' follow-ups need rules
 
@@ -209,6 +235,9 @@ def load_fact_bank(path: Path) -> tuple[dict[str, Fact], dict[str, QuestionGroup
             for bound in ("min", "max"):
                 if not isinstance(item.get(bound), int):
                     raise TrialDataError(name, fact_id, bound, "a number needs whole-number bounds")
+        problem = translation_problem(item, (*FACT_TEXTS, "sensitive"))
+        if problem:
+            raise TrialDataError(name, fact_id, *problem)
         facts[fact_id] = Fact(
             id=fact_id,
             type=item["type"],
@@ -269,6 +298,9 @@ def _parse_groups(name: str, raw_groups: list, facts: dict[str, Fact]) -> dict[s
         for text_field in ("question", "question_guardian", "why"):
             if not isinstance(item.get(text_field), str) or not item[text_field].strip():
                 raise TrialDataError(name, group_id, text_field, "missing text")
+        problem = translation_problem(item, GROUP_TEXTS)
+        if problem:
+            raise TrialDataError(name, group_id, *problem)
         members = item.get("facts")
         if not isinstance(members, list) or len(members) < 2:
             raise TrialDataError(name, group_id, "facts", "a group needs at least two facts")
@@ -305,6 +337,9 @@ def _parse_options(name: str, fact_id: str, item: dict):
                                                                    for lang in OTHER_LANGUAGES)}
         if unknown:
             raise TrialDataError(name, fact_id, f"options.{sorted(unknown)[0]}", f"unknown field ({option['id']})")
+        problem = translation_problem(option, OPTION_TEXTS)
+        if problem:
+            raise TrialDataError(name, fact_id, f"options.{problem[0]}", f"{problem[1]} ({option['id']})")
         yield Option(id=str(option["id"]), label=localized(option, "label"), synonyms=tuple(synonyms))
 
 

@@ -3,6 +3,13 @@
 One YAML file per trial, plus `facts.yml` (the fact and question bank). A broken
 file raises TrialDataError naming the file, the criterion and the field: screening
 with a half-read trial could exclude patients wrongly, so we stop instead.
+
+Every text a patient or a site team reads (short_title, plain_summary, age_note,
+conditions, each criterion's plain, each site's name, short_name and city) has its
+Chinese version in a field of the same name with "_zh"; they are read as
+`i18n.DataText`, so they follow the conversation's language, and a missing or empty
+Chinese version is refused like any other broken field. {you} / {your} in the Chinese
+are said 您 / 您的, 您的孩子 / 您孩子的, 患者 / 患者的.
 """
 from __future__ import annotations
 
@@ -12,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from prescreen.i18n import LANGUAGES
+from prescreen.i18n import LANGUAGES, DataText
 from prescreen.screening.errors import TrialDataError
 from prescreen.screening.yamlfile import read_yaml
-from prescreen.screening.factbank import Fact, QuestionGroup, load_fact_bank
+from prescreen.screening.factbank import (
+    LANGUAGE_NAMES, OTHER_LANGUAGES, Fact, QuestionGroup, load_fact_bank, translation_problem)
 from prescreen.screening.rules import All, AnyOf, Not, parse_rule
 
 FACT_BANK_FILE = "facts.yml"
@@ -31,16 +39,76 @@ PERSON = {
     "guardian": {"you": "your child", "your": "your child's"},
     "helper": {"you": "the patient", "your": "the patient's"},
 }
+# The same placeholders in the Chinese versions (`plain_summary_zh`): 您的 / 您孩子的 / 患者的.
+PERSON_BY_LANGUAGE = {
+    "en": PERSON,
+    "zh": {
+        "self": {"you": "您", "your": "您的"},
+        "guardian": {"you": "您的孩子", "your": "您孩子的"},
+        "helper": {"you": "患者", "your": "患者的"},
+    },
+}
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 MAX_CALLBACK_DAYS = 30
+MAX_SHORT_NAME_CHARACTERS = 12  # a Chinese short name ("浙大二院"): Chinese has no spaces to count words by
+
+# Patient-facing texts: each has its version in every other language, in a field of the same
+# name with "_zh" (read as i18n.DataText, so it follows the conversation's language).
+TRIAL_TEXTS = ("short_title", "plain_summary", "age_note")
+SITE_TEXTS = ("name", "short_name", "city")
+CRITERION_TEXTS = ("plain",)
+
+
+def _versions(fields) -> set[str]:
+    return {f"{field}_{lang}" for field in fields for lang in OTHER_LANGUAGES}
 
 
 def personal(text: str | None, respondent: str | None = "self") -> str | None:
-    """A trial text with {you} / {your} said for who is answering (the patient by default)."""
+    """A trial text with {you} / {your} said for who is answering (the patient by default).
+
+    A DataText keeps its versions, each said in its own language ("your child's" / "您孩子的")."""
     if text is None:
         return None
-    words = PERSON.get(respondent or "self", PERSON["self"])
+    if isinstance(text, DataText):
+        versions = {lang: _person(value, lang, respondent) for lang, value in text.versions.items()}
+        return DataText(versions.pop("en"), versions)
+    return _person(text, "en", respondent)
+
+
+def _person(text: str, language: str, respondent: str | None) -> str:
+    people = PERSON_BY_LANGUAGE.get(language, PERSON)
+    words = people.get(respondent or "self", people["self"])
     return _PLACEHOLDER.sub(lambda m: words.get(m.group(1), m.group(0)), text)
+
+
+def _text(raw: Mapping, field: str) -> DataText:
+    """`field` and its versions (`field_zh`), spaces and line breaks folded."""
+    return DataText(" ".join(raw[field].split()), {lang: " ".join(raw[f"{field}_{lang}"].split())
+                                                   for lang in OTHER_LANGUAGES if raw.get(f"{field}_{lang}")})
+
+
+def _translation_problem(raw: Mapping, fields) -> tuple[str, str] | None:
+    """A missing, empty or English-less version of a patient-facing text, or one that names
+    the person ({you}, {your}) differently from the English."""
+    problem = translation_problem(raw, tuple(fields))
+    if problem:
+        return problem
+    for field in fields:
+        for lang in OTHER_LANGUAGES:
+            value = raw.get(f"{field}_{lang}")
+            if not isinstance(value, str):
+                continue
+            problem = _placeholder_problem(value)
+            if problem:
+                return f"{field}_{lang}", problem
+            # A Chinese text that says 您的 where the English says {your} would tell a parent about
+            # their own cells: the Chinese names the person wherever the English does.
+            lacking = set(_PLACEHOLDER.findall(raw[field])) - set(_PLACEHOLDER.findall(value))
+            if lacking:
+                named = ", ".join(sorted(f"{{{n}}}" for n in lacking))
+                return (f"{field}_{lang}", f"the {LANGUAGE_NAMES.get(lang, lang)} version must name the person "
+                                          f"with {named} as the English does")
+    return None
 
 
 def _placeholder_problem(text: str) -> str | None:
@@ -54,8 +122,11 @@ def _placeholder_problem(text: str) -> str | None:
 TRIAL_FIELDS = {
     "id", "title", "short_title", "plain_summary", "treatment", "conditions", "age", "sexes",
     "status", "phase", "sites", "source", "criteria_incomplete", "notes", "criteria", "information", "age_note",
+    *_versions((*TRIAL_TEXTS, "conditions")),
 }
-CRITERION_FIELDS = {"id", "kind", "text", "rule", "verify", "applies_if", "plain", "group", "note"}
+CRITERION_FIELDS = {"id", "kind", "text", "rule", "verify", "applies_if", "plain", "group", "note",
+                    *_versions(CRITERION_TEXTS)}
+SITE_FIELDS = {"id", "name", "city", "contact", "short_name", "callback_days", "language", *_versions(SITE_TEXTS)}
 
 
 @dataclass(frozen=True)
@@ -82,7 +153,7 @@ class Site:
     name: str
     city: str
     contact: Contact
-    short_name: str | None = None  # what patients read on a result card ("Union Hospital")
+    short_name: str | None = None  # what patients read on a result card ("Union Hospital", "协和医院")
     # "the team usually calls within N working days": a whole number, or a ${SETTING} the
     # deployment fills (the listings say nothing about it); None when unknown.
     callback_days: int | str | None = None
@@ -280,13 +351,20 @@ def load_trial(path: Path, facts: Mapping[str, Fact]) -> Trial:
         ids.add(criterion.id)
         criteria.append(criterion)
 
+    # Last, so a file's other mistakes are named first: every patient-facing text in Chinese too.
+    problem = _translation_problem(raw, TRIAL_TEXTS)
+    if problem:
+        fail(*problem)
+    condition_names = _condition_versions(raw, conditions, fail)
+    summary = _text(raw, "plain_summary")
+    age_note = _text(raw, "age_note") if raw.get("age_note") else None
     return Trial(
         id=trial_id.strip(),
         title=raw["title"].strip(),
-        short_title=raw["short_title"].strip(),
-        plain_summary=personal(" ".join(raw["plain_summary"].split())),
+        short_title=_text(raw, "short_title"),
+        plain_summary=personal(summary),
         treatment=raw["treatment"].strip(),
-        conditions=tuple(conditions),
+        conditions=condition_names,
         age_min=age.get("min"),
         age_max=age.get("max"),
         sexes=raw["sexes"],
@@ -299,16 +377,32 @@ def load_trial(path: Path, facts: Mapping[str, Fact]) -> Trial:
         information=tuple(raw.get("information", [])),
         criteria=tuple(criteria),
         file=name,
-        age_note=personal(" ".join(raw["age_note"].split())) if raw.get("age_note") else None,
-        summary_template=" ".join(raw["plain_summary"].split()),
+        age_note=personal(age_note),
+        summary_template=summary,
     )
+
+
+def _condition_versions(raw: Mapping, conditions: list[str], fail) -> tuple[DataText, ...]:
+    """The conditions, each with its name in every other language (`conditions_zh`, in the same order)."""
+    versions = {}
+    for lang in OTHER_LANGUAGES:
+        key, name = f"conditions_{lang}", LANGUAGE_NAMES.get(lang, lang)
+        names = raw.get(key)
+        if names is None:
+            fail(key, f'missing {name} version of "conditions"')
+        if (not isinstance(names, list) or len(names) != len(conditions)
+                or not all(isinstance(n, str) and n.strip() for n in names)):
+            fail(key, f"must list the {len(conditions)} conditions' {name} names, in the same order")
+        versions[lang] = names
+    return tuple(DataText(english.strip(), {lang: names[i].strip() for lang, names in versions.items()})
+                 for i, english in enumerate(conditions))
 
 
 def _parse_site(raw: Any, index: int, fail) -> Site:
     where = f"sites[{index}]"
     if not isinstance(raw, dict):
         fail(where, "must be a mapping")
-    unknown = set(raw) - {"id", "name", "city", "contact", "short_name", "callback_days", "language"}
+    unknown = set(raw) - SITE_FIELDS
     if unknown:
         fail(f"{where}.{sorted(unknown)[0]}", "unknown field")
     if not isinstance(raw.get("id"), str) or not SITE_ID.match(raw["id"]):
@@ -341,8 +435,16 @@ def _parse_site(raw: Any, index: int, fail) -> Site:
             fail(f"{where}.contact.{key}", "a setting must look like ${SITE_NAME_EMAIL}")
     if not contact.get("phone") and not contact.get("email"):
         fail(f"{where}.contact", "needs a phone or an email (a ${SETTING} where the listing gives none)")
-    return Site(id=raw["id"], name=raw["name"].strip(), city=raw["city"].strip(), contact=Contact(**contact),
-                short_name=short_name.strip() if short_name else None, callback_days=callback, language=language)
+    problem = _translation_problem(raw, SITE_TEXTS)
+    if problem:
+        fail(f"{where}.{problem[0]}", f"{problem[1]} (site {raw['id']})")
+    for lang in OTHER_LANGUAGES:
+        if len(raw.get(f"short_name_{lang}") or "") > MAX_SHORT_NAME_CHARACTERS:
+            fail(f"{where}.short_name_{lang}", f"must be a short name of at most {MAX_SHORT_NAME_CHARACTERS} "
+                                               "characters, e.g. 浙大二院")
+    return Site(id=raw["id"], name=_text(raw, "name"), city=_text(raw, "city"), contact=Contact(**contact),
+                short_name=_text(raw, "short_name") if short_name else None, callback_days=callback,
+                language=language)
 
 
 def _parse_criterion(raw: Any, index: int, facts: Mapping[str, Fact], name: str) -> Criterion:
@@ -382,14 +484,20 @@ def _parse_criterion(raw: Any, index: int, facts: Mapping[str, Fact], name: str)
             fail(text_field, "must be text")
     if raw.get("plain") is not None and _placeholder_problem(raw["plain"]):
         fail("plain", _placeholder_problem(raw["plain"]))
+    rule = rule_at("rule") if has_rule else None
+    applies_if = rule_at("applies_if") if "applies_if" in raw else None
+    problem = _translation_problem(raw, CRITERION_TEXTS)  # after the rule: its mistakes matter more
+    if problem:
+        fail(*problem)
+    plain = _text(raw, "plain") if raw.get("plain") is not None else None
     return Criterion(
         id=where,
         kind=raw["kind"],
         text=" ".join(raw["text"].split()),
-        rule=rule_at("rule") if has_rule else None,
-        applies_if=rule_at("applies_if") if "applies_if" in raw else None,
-        plain=personal(raw.get("plain")),
-        plain_template=raw.get("plain"),
+        rule=rule,
+        applies_if=applies_if,
+        plain=personal(plain),
+        plain_template=plain,
         group=raw.get("group"),
         note=raw.get("note"),
     )
