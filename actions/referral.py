@@ -15,7 +15,7 @@ from prescreen.screening import wording
 from prescreen.screening.conversation import Message, button
 from prescreen.screening.polarity import plain_yes
 from prescreen.referral.handoff import create_handoff, erase_conversation
-from prescreen.referral.conversation import CONSENT_VERSION, Referral
+from prescreen.referral.conversation import Referral
 
 
 def referral_of(tracker: Tracker) -> Referral:
@@ -45,8 +45,10 @@ class ActionContactTurn(TurnAction):
             send(dispatcher, replies)
             return events
         if turn.handoff is not None:
+            # The consent record keeps the language the patient read the consent in, and its version.
             create_handoff(database(), CATALOG, tracker.sender_id, referral.screening_id, screening,
-                           turn.handoff.trial_id, turn.handoff.contact, CONSENT_VERSION, turn.handoff.consent_text)
+                           turn.handoff.trial_id, turn.handoff.contact, turn.handoff.consent_version,
+                           turn.handoff.consent_text, consent_language=turn.handoff.consent_language)
         replies = turn.messages
         question = REFERRAL.ask(referral, screening.respondent)
         if turn.leave != "stop":

@@ -66,8 +66,11 @@ def private_sqlite_folder(database: str) -> None:
 
 # The schema's version, and for each later version the statements that reach it from
 # the one before. A new database gets every table at the current version at once.
-SCHEMA_VERSION = 1
-MIGRATIONS: dict[int, list[str]] = {}
+SCHEMA_VERSION = 2
+MIGRATIONS: dict[int, list[str]] = {
+    # 2: the consent's language next to its version (consents given before were in English)
+    2: ["ALTER TABLE consents ADD COLUMN language VARCHAR(8) NOT NULL DEFAULT 'en'"],
+}
 
 Base = declarative_base()
 
@@ -133,7 +136,8 @@ class ConsentRecord(Base):
     screening_id = Column(String(32), ForeignKey("screenings.id", ondelete="CASCADE"), nullable=False, index=True)
     conversation_id = Column(String(255), nullable=False)
     trial_id = Column(String(64), nullable=False)
-    version = Column(String(32), nullable=False)
+    version = Column(String(32), nullable=False)  # the version of the consent text in its language
+    language = Column(String(8), nullable=False, default="en", server_default="en")  # "en" or "zh": what was read
     text = Column(Text, nullable=False)  # exactly what the patient agreed to
     accepted_at = Column(UTCDateTime, nullable=False, default=utcnow)
 

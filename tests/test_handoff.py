@@ -97,13 +97,44 @@ def test_a_pending_migration_is_applied_once(db, monkeypatch):
 
     from prescreen import storage
 
-    monkeypatch.setattr(storage, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(storage, "MIGRATIONS", {2: ["ALTER TABLE handoffs ADD COLUMN site_reference VARCHAR(64)"]})
-    assert db.create_schema() == 2
-    assert db.create_schema() == 2  # nothing left to apply: the ALTER would fail if run twice
+    current = storage.SCHEMA_VERSION
+    monkeypatch.setattr(storage, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(storage, "MIGRATIONS", {
+        **storage.MIGRATIONS, current + 1: ["ALTER TABLE handoffs ADD COLUMN site_reference VARCHAR(64)"]})
+    assert db.create_schema() == current + 1
+    assert db.create_schema() == current + 1  # nothing left to apply: the ALTER would fail if run twice
     assert "site_reference" in {c["name"] for c in inspect(db.engine).get_columns("handoffs")}
     with db.transaction() as session:
-        assert list(session.scalars(select(storage.SchemaVersionRecord.version))) == [1, 2]
+        assert list(session.scalars(select(storage.SchemaVersionRecord.version))) == [current, current + 1]
+
+
+def test_a_database_from_before_consent_languages_gets_the_column_and_keeps_its_consents(db, catalog):
+    """Schema 1 had no consents.language: the migration adds it, the consents given before read "en",
+    and a Chinese consent is stored as "zh" with its version."""
+    from sqlalchemy import inspect, text
+
+    from prescreen import storage
+
+    english = make_handoff(db, catalog, env={"PRESCREEN_OUTBOX_DIR": "unused"}, conversation="conv-old")
+    with db.engine.begin() as connection:  # back to schema 1, as a database made before the column was
+        connection.execute(text("ALTER TABLE consents DROP COLUMN language"))
+        connection.execute(text("DELETE FROM schema_version"))
+        connection.execute(text("INSERT INTO schema_version (version, applied_at) VALUES (1, CURRENT_TIMESTAMP)"))
+    assert "language" not in {c["name"] for c in inspect(db.engine).get_columns("consents")}
+    assert db.create_schema() == storage.SCHEMA_VERSION
+    assert "language" in {c["name"] for c in inspect(db.engine).get_columns("consents")}
+    screening = adult_screening()
+    screening_id = save_screening(db, catalog, "conv-new", screening)
+    chinese = create_handoff(db, catalog, "conv-new", screening_id, screening, TRIAL, Contact(name="张伟"), "1",
+                             "如果您同意……", env={"PRESCREEN_OUTBOX_DIR": "unused"}, consent_language="zh")
+    with db.transaction() as session:
+        rows = {h.id: session.get(ConsentRecord, h.consent_id) for h in session.scalars(select(HandoffRecord))}
+        assert (rows[english].language, rows[english].version) == ("en", "1")
+        assert (rows[chinese].language, rows[chinese].version, rows[chinese].text) == ("zh", "1", "如果您同意……")
+        assert session.get(HandoffRecord, chinese).payload["consent"]["language"] == "zh"
+    with pytest.raises(ValueError):
+        create_handoff(db, catalog, "conv-new", screening_id, screening, TRIAL, Contact(name="A"), "1", CONSENT,
+                       env={}, consent_language="fr")
 
 
 def test_two_processes_starting_at_once_both_get_the_schema(tmp_path):
@@ -112,7 +143,9 @@ def test_two_processes_starting_at_once_both_get_the_schema(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     with ThreadPoolExecutor(4) as pool:
         versions = list(pool.map(lambda _: Database(url).create_schema(), range(4)))
-    assert versions == [1, 1, 1, 1]
+    from prescreen.storage import SCHEMA_VERSION
+
+    assert versions == [SCHEMA_VERSION] * 4
 
 
 def test_handoff_and_outbox_rows_commit_together(db, catalog):

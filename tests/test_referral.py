@@ -98,6 +98,15 @@ def test_bad_email_is_asked_again(catalog, referral_chat, adult, bad_email):
     assert "email address" in said[-1] and referral.step == "email" and "email" not in referral.contact
 
 
+@pytest.mark.parametrize("typed, stored", [("weekday mornings", "Morning (9-12)"), ("after 3pm", "after 3pm"),
+                                           ("weekends 10-12", "weekends 10-12")])
+def test_a_time_with_digits_is_kept_as_typed(catalog, referral_chat, adult, typed, stored):
+    """It was refused as if it were a name ("Please choose one of the buttons"): the question takes free text."""
+    referral = start_referral(catalog, adult, "s1")
+    play(referral_chat, referral, ["1", "yes", "Li Wei", "skip", "li@example.org", typed])
+    assert referral.contact["preferred_time"] == stored and referral.step == "language"
+
+
 def test_phone_or_email_is_required(catalog, referral_chat, adult):
     referral = start_referral(catalog, adult, "s1")
     said, _ = play(referral_chat, referral, ["1", "yes", "Li Wei", "skip", "skip"])

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
+from prescreen import i18n
+from prescreen.i18n import _
 from prescreen.screening.conversation import Screening
 from prescreen.referral.delivery import channels_for, remove_local
 from prescreen.screening.eligibility import evaluate_trial
@@ -38,6 +40,12 @@ from prescreen.screening.trials import Catalog
 
 
 WITHDRAWN = "withdrawn"
+# The withdrawal notice a site receives, in the language its team reads.
+WITHDRAWAL_TITLE = _("Withdrawal")
+WITHDRAWAL_HEADING = _("WITHDRAWAL")
+WITHDRAWAL_TEXT = _("The patient of pre-screening {reference} ({trial}, {site}) withdrew on {when} UTC and asked for "
+                    "their data to be erased.")
+WITHDRAWAL_ASK = _("Please delete the summary you received and any copy of it, and do not contact the patient.")
 
 
 class NotYourScreening(PermissionError):
@@ -75,9 +83,12 @@ def save_screening(db: Database, catalog: Catalog, conversation_id: str, screeni
 
 def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screening_id: str, screening: Screening,
                    trial_id: str, contact: Contact, consent_version: str, consent_text: str,
-                   env=None, now: datetime | None = None) -> str:
+                   env=None, now: datetime | None = None, consent_language: str = "en") -> str:
     """Consent record, handoff with its rendered summary, and outbox rows: one transaction.
+    The consent record keeps the text, its language ("en" or "zh") and that language's version.
     Refused (NotYourScreening, audited) when the screening is not this conversation's."""
+    if consent_language not in i18n.LANGUAGES:
+        raise ValueError(f"consent language must be one of {', '.join(i18n.LANGUAGES)}")
     with db.transaction() as session:
         owner = session.scalar(select(ScreeningRecord.conversation_id).where(ScreeningRecord.id == screening_id))
     if owner is None or owner != conversation_id:
@@ -91,7 +102,8 @@ def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screeni
     if not result.may_fit:
         raise ValueError(f"{trial_id} does not fit this screening; no handoff")
     now = now or utcnow()
-    consent = Consent(version=consent_version, text=consent_text, accepted_at=now, conversation_id=conversation_id)
+    consent = Consent(version=consent_version, text=consent_text, accepted_at=now, conversation_id=conversation_id,
+                      language=consent_language)
     handoff_id = new_id()
     context = summary_context(catalog, trial, site, result, screening.answers, screening.respondent, contact,
                               consent, screening_id, now)
@@ -103,19 +115,20 @@ def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screeni
         "screening_reference": screening_id,
         "created_at": now.isoformat(timespec="seconds"),
         "trial_id": trial.id,
-        "site": {"id": site.id, "name": site.name, "city": site.city},
+        "site": {"id": site.id, "name": site.name, "city": site.city, "language": site.language},
         "verdict": result.verdict,
         "respondent": screening.respondent,
         "contact": contact.__dict__,
-        "consent": {"version": consent_version, "accepted_at": consent.accepted_at.isoformat(timespec="seconds"),
-                    "text": consent_text},
+        "consent": {"version": consent_version, "language": consent_language,
+                    "accepted_at": consent.accepted_at.isoformat(timespec="seconds"), "text": consent_text},
         "criteria": context["criteria"],
         "answers": [{"fact": f, "said": e.get("said", ""), "value": e.get("value")} for f, e in screening.answers.items()],
         "summary": {"text": text, "html": html},
     }
     with db.transaction() as session:
         consent_row = ConsentRecord(screening_id=screening_id, conversation_id=conversation_id, trial_id=trial.id,
-                                    version=consent_version, text=consent_text, accepted_at=now)
+                                    version=consent_version, language=consent_language, text=consent_text,
+                                    accepted_at=now)
         session.add(consent_row)
         session.flush()
         handoff = HandoffRecord(
@@ -130,7 +143,7 @@ def create_handoff(db: Database, catalog: Catalog, conversation_id: str, screeni
         ]
         session.add(handoff)
         db.audit(session, patient_actor(conversation_id), "consent_given", f"consent:{trial.id}",
-                 f"version {consent_version}")
+                 f"version {consent_version} ({consent_language})")
         db.audit(session, patient_actor(conversation_id), "handoff_created", f"handoff:{handoff_id}")
     return handoff_id
 
@@ -212,15 +225,38 @@ def lease_grace_seconds() -> float:
     return float(os.environ.get("RELAY_LEASE_SECONDS", "60"))
 
 
+def site_language(handoff: HandoffRecord) -> str:
+    """The language the site's team reads, as its handoff recorded it (English for older handoffs)."""
+    site = (handoff.payload or {}).get("site") if isinstance(handoff.payload, dict) else None
+    language = site.get("language") if isinstance(site, dict) else None
+    return language if language in i18n.LANGUAGES else i18n.DEFAULT
+
+
+def site_languages(handoff: HandoffRecord) -> list[str]:
+    """What a notice to the site is written in: the team's language first, then English (which stays
+    available to every site: whoever reads the mailbox can act on a withdrawal)."""
+    language = site_language(handoff)
+    return [language] if language == i18n.DEFAULT else [language, i18n.DEFAULT]
+
+
 def withdrawal_notice(handoff: HandoffRecord, now: datetime) -> tuple[dict, str, str]:
-    """(payload, text, html) telling a site that the patient withdrew: no personal data."""
+    """(payload, text, html) telling a site that the patient withdrew: no personal data.
+    In the language the site's team reads (and English), whatever the patient's."""
+    languages = site_languages(handoff)
     payload = {"type": "withdrawal", "handoff_id": handoff.id, "screening_reference": handoff.screening_id,
-               "trial_id": handoff.trial_id, "site": {"id": handoff.site_id, "name": handoff.site_name},
+               "trial_id": handoff.trial_id,
+               "site": {"id": handoff.site_id, "name": handoff.site_name, "language": languages[0]},
                "withdrawn_at": now.isoformat(timespec="seconds")}
-    text = (f"WITHDRAWAL\nThe patient of pre-screening {handoff.screening_id} ({handoff.trial_id}, "
-            f"{handoff.site_name}) withdrew on {now:%Y-%m-%d %H:%M} UTC and asked for their data to be erased.\n"
-            "Please delete the summary you received and any copy of it, and do not contact the patient.\n")
-    html = "<!doctype html><meta charset=utf-8><title>Withdrawal</title><pre>" + (
+    blocks = []
+    for language in languages:
+        with i18n.using(language):
+            sentence = WITHDRAWAL_TEXT.format(reference=handoff.screening_id, trial=handoff.trial_id,
+                                              site=handoff.site_name, when=f"{now:%Y-%m-%d %H:%M}")
+            blocks.append(f"{WITHDRAWAL_HEADING}\n{sentence}\n{WITHDRAWAL_ASK}\n")
+    text = "\n".join(blocks)
+    with i18n.using(languages[0]):
+        title = str(WITHDRAWAL_TITLE)
+    html = f"<!doctype html><meta charset=utf-8><title>{title}</title><pre>" + (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")) + "</pre>"
     return payload, text, html
 

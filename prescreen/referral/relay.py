@@ -19,13 +19,18 @@ from typing import Callable, Mapping
 
 from sqlalchemy import and_, or_, select
 
+from prescreen import i18n
+from prescreen.i18n import _
 from prescreen.referral.delivery import DeliveryError, remove_local, send_email, send_webhook, write_local
+from prescreen.referral.handoff import site_languages
 from prescreen.storage import Database, OutboxRecord, utcnow
 
 log = logging.getLogger("prescreen.referral.relay")
 
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 3600.0
+SUBJECT_HANDOFF = _("Pre-screening: a patient for {trial} ({site})")
+SUBJECT_WITHDRAWN = _("Pre-screening: a patient withdrew ({trial}, {site})")
 MAX_ATTEMPTS = 20  # about a day of retries; after that the row is "failed" and stays visible to staff
 LEASE_SECONDS = float(os.environ.get("RELAY_LEASE_SECONDS", "60"))  # longer than any one delivery can take
 
@@ -66,9 +71,7 @@ class Relay:
             handoff = row.handoff
             channel, target, key, secret_setting = row.channel, row.target, row.idempotency_key, row.secret_setting
             text, html, payload = handoff.summary_text, handoff.summary_html, handoff.payload
-            subject = (f"Pre-screening: a patient withdrew ({handoff.trial_id}, {handoff.site_name})"
-                       if handoff.status == "withdrawn" else
-                       f"Pre-screening: a patient for {handoff.trial_id} ({handoff.site_name})")
+            subject = subject_of(handoff)
             handoff_id = handoff.id
         try:
             if channel == "webhook":
@@ -146,6 +149,16 @@ class Relay:
         while True:
             await asyncio.to_thread(self.safe_pass)
             await asyncio.sleep(poll_seconds)
+
+
+def subject_of(handoff) -> str:
+    """The email's subject: in the site team's language, then English ("预筛查：… / Pre-screening: …")."""
+    subjects = []
+    for language in site_languages(handoff):
+        with i18n.using(language):
+            subjects.append((SUBJECT_WITHDRAWN if handoff.status == "withdrawn" else SUBJECT_HANDOFF).format(
+                trial=handoff.trial_id, site=handoff.site_name))
+    return " / ".join(subjects)
 
 
 def from_env(db: Database, env: Mapping[str, str] | None = None) -> tuple[Relay, float]:
