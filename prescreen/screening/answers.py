@@ -80,6 +80,8 @@ def parse_fact_yes_no(fact: Fact, text: str) -> bool | str:
     corrected = correction(text)  # "no... well actually yes": the correction is the answer
     if corrected is not None:
         return corrected
+    if fact.about_now and _THEN_NOW_ZH.search(text):  # "之前是，现在好了": which does the question mean?
+        raise AnswerError(wording.MIXED_REPLY)
     said = fact_words(fact, text)
     if said == MIXED:
         raise AnswerError(wording.MIXED_REPLY)
@@ -94,6 +96,9 @@ def parse_fact_yes_no(fact: Fact, text: str) -> bool | str:
             raise AnswerError(wording.MIXED_REPLY)
         return False
     return value
+
+
+_THEN_NOW_ZH = re.compile(r"(之前|以前|原来|过去|本来|曾经)(是|有|挺|很|一直|也|老|总).*(现在|目前|如今|最近)")
 
 
 def fact_words(fact: Fact, text: str) -> bool | str | None:
@@ -240,7 +245,8 @@ def parse_time_ago(text: str, today: date) -> DaysAgo:
         if re.search(r"\b(less than|under|within|in the last|in the past|fewer than)\b", norm):
             return DaysAgo(0, days)
         if re.search(r"\b(about|around|roughly|approximately|almost|nearly|maybe|or so)\b", norm):
-            return DaysAgo(days * 0.75, days * 1.25)
+            # "about 2 years ago": within a tenth either way; a limit inside that span stays unknown for the site
+            return DaysAgo(days * 0.9, days * 1.1)
         return DaysAgo.exactly(days)
     raise AnswerError(TIME_AGO_HINT)
 
@@ -256,7 +262,7 @@ def _month_range(month: int, year: int, today: date) -> DaysAgo:
 
 def parse_range_payload(value: str) -> DaysAgo:
     """A time button's payload: "days:29-90" or "days:91-" (open-ended)."""
-    low, _, high = value.removeprefix("days:").partition("-")
+    low, _dash, high = value.removeprefix("days:").partition("-")
     try:
         if not re.fullmatch(r"\d{1,6}", low) or not re.fullmatch(r"(\d{1,6})?", high):
             raise ValueError(value)
@@ -320,11 +326,15 @@ def parse_answer(fact: Fact, text: str, today: date) -> object:
 
 # Words in a clause that say the patient did not have the item: it was offered, planned, someone else's.
 _NOT_AN_EVENT = re.compile(r"\b(offered|recommended|suggested|discussed|talked about|considering|thinking about|"
-                           r"waiting (for|on)|on the list for|might get|may get|going to have|planned for me)\b")
+                           r"waiting (for|on)|on the list for|might get|may get|going to have|planned for me)\b"
+                           r"|建议|推荐|提过|提到过|考虑|等着|排队")
 _SOMEONE_ELSE = re.compile(r"\bmy (mum|mom|mother|dad|father|sister|brother|aunt|uncle|grand\w+|cousin|friend|"
-                           r"husband|wife|partner|family|neighbour|neighbor)\b|(他|她)?(妈妈|爸爸|母亲|父亲|姐姐|妹妹|哥哥|弟弟|奶奶|爷爷|朋友|家人)")
-_NOT_ME = re.compile(r"\bnot (me|mine|myself)\b|\bnot (him|her)\b|\b(i|she|he) (didnt|never|havent|hasnt)\b|不是我")
+                           r"husband|wife|partner|family|neighbour|neighbor)\b|(他|她)?(妈妈|爸爸|母亲|父亲|姐姐|妹妹|哥哥|弟弟|奶奶|爷爷|朋友|家人)"
+                           r"|我(妈|爸)|老(妈|爸)|(我)?(老公|老婆|爱人|丈夫|妻子|外公|外婆|姥姥|姥爷|亲戚|邻居|同事|家里人)")
+_NOT_ME = re.compile(r"\bnot (me|mine|myself)\b|\bnot (him|her)\b|\b(i|she|he) (didnt|never|havent|hasnt)\b|不是我"
+                     r"|我(自己|本人)?(没有|没|从来没|从没|不)")
 _PRONOUN = re.compile(r"\b(it|that|them|those|one|any)\b")
+_DID_NOT_ZH = re.compile(r"没(有)?(做|打|用|吃|去|接受|参加|输|试|住院|移植)|没去做|没同意")
 _EARLIER = re.compile(r"\b(19|20)\d\d\b|\byears? ago\b|\blast year\b|\blong ago\b|\bas a (child|kid|teenager)\b|"
                       r"\bwhen i was\b|\bin the past\b")
 _THE_REST = re.compile(r"\b(the rest|everything else|all the others|the others|all others|nothing else|rest no)\b")
@@ -365,7 +375,9 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
         named |= {m.id for m in members if any(_has_phrase(clause_norm, w) for w in (*m.yes_words, *m.no_words))}
         if has_negation(clause):  # "no heart problems": a broader word, denied, denies the item too
             named |= {m.id for m in members if any(_has_phrase(clause_norm, w) for w in m.deny_words)}
-        if not named and has_negation(clause) and _PRONOUN.search(clause_norm) and previous:
+        # Chinese leaves the "it" out: "医生建议过CAR-T，但我没做"
+        if not named and has_negation(clause) and previous and (
+                _PRONOUN.search(clause_norm) or _DID_NOT_ZH.search(clause)) and not says_not_sure(clause):
             for item in previous:  # "I was offered CAR-T but never had it"
                 answers[item] = False
             continue
@@ -401,7 +413,8 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
     if re.fullmatch(r"(both|both of them|all|all of them|all of these|每个都有|都有|两个都是)", norm) and len(ids) <= 2 \
             or norm in ("都有", "两个都有"):
         return {f: True for f in ids}
-    if re.fullmatch(r"only .+", norm) and not someone_else:  # "only steroid tablets": nothing on this list
+    if (re.fullmatch(r"only .+", norm) or re.match(r"^(我)?(只|只有|就只|仅)(吃|用|打|做)?(过)?[\u3400-\u9fff]", text.strip())) \
+            and not someone_else:  # "only steroid tablets", "只吃激素片": nothing on this list
         return {f: False for f in ids}
     if reply == NO:  # "I never had cancer" at a list without cancer: what about this list?
         raise AnswerError(wording.MIXED_CHECKLIST)

@@ -14,7 +14,7 @@ import cn2an
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _NUMERAL = "零〇一二两三四五六七八九十百千"
 # A numeral run that counts something: followed by a unit or a measure word, or on its own.
-_COUNTED = re.compile(rf"([{_NUMERAL}]+)(?=\s*(岁|周岁|年|个月|月|周|星期|礼拜|天|日|个|项|次|号|$))")
+_COUNTED = re.compile(rf"([{_NUMERAL}]+)(?=\s*(多|来)?\s*(岁|周岁|年|个月|月|周|星期|礼拜|天|日|个|项|次|号|$))")
 _RANGE = re.compile(rf"([{_NUMERAL}\d]+)\s*(?:到|至|-|~|或)\s*([{_NUMERAL}\d]+)\s*(个月|年|周|星期|天)")
 _PAIR = re.compile(r"(?<![\d])([一二两三四五六七八九])([二两三四五六七八九])(个月|年|周|星期|天)")  # "一两个月": one or two
 
@@ -25,7 +25,15 @@ TIME_WORDS = [
     ("上个星期", " last week "), ("上星期", " last week "), ("上周", " last week "), ("上个月", " last month "),
     ("去年", " last year "), ("今年", " this year "), ("前年", " 2 years ago "),
     ("大概", " about "), ("大约", " about "), ("左右", " about "), ("差不多", " about "),
+    # "快35了", "将近两年", "虚岁35": near a number, not the number, so the exact one is asked for
+    ("虚岁", " about "),
 ]
+# "快35了", "将近两年": near a number, not the number, so the exact one is asked for ("很快" is not).
+_NEARLY = re.compile(r"(快要|快|将近|接近|差一点|差点)(?=\s*\d)")
+# Units that are not the question's ("34公斤" at "how old are you?"): read as their English names, so the
+# same rule asks again.
+OTHER_UNITS = [("公斤", "kg"), ("千克", "kg"), ("斤", "kg"), ("厘米", "cm"), ("毫米", "mm"), ("毫克", "mg"),
+               ("毫升", "ml"), ("克", "g"), ("米", "m")]
 
 
 def has_chinese(text: str) -> bool:
@@ -60,9 +68,13 @@ def canonical(text: str) -> str:
     out = re.sub(r"(19\d\d|20\d\d)\s*年", r" in \1 ", out)
     for chinese, english in TIME_WORDS:
         out = out.replace(chinese, english)
+    out = _NEARLY.sub(" almost ", out)
     out = _RANGE.sub(lambda m: f" {_number(m.group(1))} to {_number(m.group(2))} {m.group(3)} ", out)
+    out = re.sub(r"(\d+)\s*(周岁|岁)", r"\1 ", out)  # before the units: "周岁" is not "weeks"
     for chinese, english in UNITS:
-        out = re.sub(rf"(\d+)\s*{chinese}", rf"\1 {english}", out)
+        out = re.sub(rf"(\d+)\s*{chinese}", rf"\1 {english} ", out)
+    for chinese, english in OTHER_UNITS:
+        out = re.sub(rf"(\d+)\s*{chinese}", rf"\1{english} ", out)
     more = re.search(r"多|以上|超过|不止", out)
     less = re.search(r"以内|之内|内|最近|不到|少于", out)
     ago = re.search(r"前|以前|之前|那时", out)
@@ -75,7 +87,6 @@ def canonical(text: str) -> str:
         out = f"{out} ago"
     out = re.sub(r"第\s*(\d+)\s*(个|项|条)?", r" \1 ", out)
     out = re.sub(r"\s*(和|跟|与|、|，|,|还有|及)\s*", " and ", out)
-    out = re.sub(r"(\d+)\s*(岁|周岁)", r"\1", out)
     out = re.sub(r"(\d+(?:\.\d+)?)", r" \1 ", out)
     return " ".join(out.split())
 

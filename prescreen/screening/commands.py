@@ -19,29 +19,40 @@ COMMANDS = ("ask_why", "go_back", "start_over", "stop", "withdraw")
 COMMAND_WORDS = {
     "ask_why": re.compile(r"why|what for|is (this|that|it) for|what'?s (this|that|it)( question)? for|what .* for\??$|"
                           r"point of|what'?s the point|have to do with|reason|relevant|matter|need (that|to know)|"
-                          r"want to know|got to do|point of|为什么|干什么用|有什么用", re.I),
+                          r"want to know|got to do|point of|为什么|为啥|干嘛|干吗|干什么|做什么用|有什么用|什么意思|问这个", re.I),
     # "back" but not "it came back" (an answer about the illness), "wrong" but not "what's wrong with me"
     "go_back": re.compile(r"(?<!came )(?<!come )(?<!comes )(?<!coming )(?<!flared )(?<!is )(?<!its )(?<!it's )\bback\b|"
                           r"change (my|the|that|an?) ?(last |previous )?answer|\bchange (it|that)\b|mistake|"
-                          r"(?<!what's )(?<!whats )(?<!what is )\bwrong\b|\bundo\b|\bfix\b|previous|oops|meant|返回|上一", re.I),
-    "start_over": re.compile(r"start|restart|again|reset|beginning|scratch|redo|new|重新|从头", re.I),
+                          r"(?<!what's )(?<!whats )(?<!what is )\bwrong\b|\bundo\b|\bfix\b|previous|oops|meant|返回|上一|回到|退回|改一下|改答案|改回答|点错|选错|按错|说错", re.I),
+    "start_over": re.compile(r"start|restart|again|reset|beginning|scratch|redo|new|重新|从头|重来|再来一遍", re.I),
     "stop": re.compile(r"\b(stop|quit|cancel|exit|end|enough|abort|terminate|leave me alone|no more questions)\b"
-                       r"|don'?t want to (continue|go on)|停止|退出|不想继续", re.I),
+                       r"|don'?t want to (continue|go on)|停止|停下|退出|结束|不想继续|不继续|不做了|不想做了|不填了|不想填|不聊了|不问了|别问了|算了", re.I),
     "withdraw": re.compile(r"\b(delete|erase|remove|wipe|withdraw|changed my mind)\b|\bforget (me|my|about me|everything|all)\b"
-                           r"|don'?t want you to keep|删除|清除|撤回", re.I),
+                           r"|don'?t want you to keep|删除|删掉|删了|删|清除|清空|撤回|撤销同意|不要保存|别保存|不要留|改主意", re.I),
 }
 
 # A message that is nothing but a command (with a few polite words) is that command.
 _PLAIN = {
     "ask_why": r"why|why\?|why (do|did) you (ask|need|want) (this|that|to know)|what is (this|that) for|whats (this|that) for|"
-               r"what for|why does (it|that) matter|为什么|为什么问这个",
+               r"what for|why does (it|that) matter|为什么|为啥|"
+               # "为什么要问年龄", "问这个干嘛", "这个是干什么的": about the question, not "why did my lupus come back"
+               r"(请问)?(为什么|为啥|干嘛|干吗)(要|需要|得|你要|你们要)?(问|知道|了解)(我)?.{0,8}?|"
+               r"(问|知道)(这个|这些|这)(是|要)?(干嘛|干吗|干什么|做什么|有什么用)(的|用)?|"
+               r"(这个|这些|这)(问题)?(是)?(干嘛|干吗|干什么|做什么|有什么用)(的|用的)?|这有什么关系",
     "go_back": r"(go )?back|go back (one|a step|to the (last|previous) question)|previous( question)?|undo|"
-               r"(i want to |let me |can i )?change (my )?(last |previous )?answer|i made a mistake|返回|上一题|回到上一题",
-    "start_over": r"start (over|again)|restart|start from the (beginning|start)|begin again|from the beginning|重新开始|从头开始",
-    "stop": r"stop|quit|cancel|exit|end|end (this|the chat)|stop (this|it|now|the questions)|i want to stop|停止|退出",
+               r"(i want to |let me |can i )?change (my )?(last |previous )?answer|i made a mistake|"
+               r"(我要|我想|请)?(返回|退回|回到)(上一题|上一步|上一个问题|上一个)?|上一题|上一步|(我想|我要)?改(一下)?(上一个|刚才的)?(回答|答案)",
+    "start_over": r"start (over|again)|restart|start from the (beginning|start)|begin again|from the beginning|"
+                  r"(我要|我想|请)?(重新开始|从头开始|从头来|重新来|重来|再来一遍|重新填)",
+    "stop": r"stop|quit|cancel|exit|end|end (this|the chat)|stop (this|it|now|the questions)|i want to stop|"
+            r"(我要|我想|请)?(停止|停下|退出|结束)(吧|了)?|(我)?(不想|不要|不)(再)?(继续|做|填|聊)(下去)?了?|不做了|"
+            r"不填了|不聊了|别问了|不问了|算了(吧)?|先这样吧",
     "withdraw": r"(please )?(delete|erase|remove|wipe) (my|all my|all of my|all the) (data|details|answers|information|info)"
                 r"|(delete|erase|wipe) (everything|it all)|forget (me|my data|everything)|withdraw( my consent)?|i changed my mind|"
-                r"删除我的数据|删除我的信息|删除数据",
+                r"(我改主意了[，,]?\s*)?(请|麻烦)?(你)?(把|将)?(我的|我)?(个人)?(所有)?(信息|数据|资料|回答|记录|答案|我说的|我填的)?(都|全部|全)?"
+                r"(删除|删掉|删了|清除|清空|删)(掉|了)?(吧)?(我的|我)?(所有)?(信息|数据|资料|回答|记录|答案|我说的|我填的|说的)"
+                r"|(请|麻烦)?(把|将)(我的|我)?(所有)?(信息|数据|资料|回答|记录|答案|我说的|我填的)(都|全部|全)?(删除|删掉|删了|清除|清空|删)(掉|了)?(吧)?"
+                r"|不要保存我的(信息|数据|资料)|撤回(我的)?同意|我改主意了",
 }
 _POLITE = r"(?:(?:please|pls|ok|okay|can you|could you|i want to|i would like to|id like to|let me|lets)\s+)*"
 _PLAIN_RE = {
@@ -62,7 +73,8 @@ def plain_command(text: str | None) -> str | None:
     return next((command for command, pattern in _PLAIN_RE.items() if pattern.match(clean)), None)
 
 
-_ASKING_ABOUT = re.compile(r"^\s*(can|could|will|would|do|does|is|am|how|what if|when|if)\b.*\?\s*$|[吗呢][？?]?\s*$", re.I)
+_ASKING_ABOUT = re.compile(r"^\s*(can|could|will|would|do|does|is|am|how|what if|when|if)\b.*\?\s*$|[吗呢][？?]?\s*$|"
+                           r"^\s*(能|能不能|可以|可不可以|会不会|以后)", re.I)
 
 
 def command_of(intent: str | None, text: str | None) -> str | None:

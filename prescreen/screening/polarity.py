@@ -31,7 +31,7 @@ _NOT_SURE = [
 ]
 # Chinese has no spaces between words, so its phrases are found anywhere in the reply.
 _NOT_SURE_ZH = ["应该是吧", "应该吧", "算是吧", "大概是", "也许吧", "好像是", "记不太清", "不想说", "不方便说", "不太记得", "不知道", "不确定", "不清楚", "记不清", "记不得", "不记得", "忘了", "忘记了", "可能", "也许", "说不准", "不太清楚",
-                "不好说", "说不好", "问医生", "大概吧", "好像", "应该是吧", "不太确定", "搞不清"]
+                "不好说", "说不好", "问医生", "不想回答", "不愿意说", "不愿回答", "保密", "大概吧", "好像", "应该是吧", "不太确定", "搞不清"]
 _NOT_SURE_RE = re.compile(r"(?<![\w])(" + "|".join(_NOT_SURE) + r")(?![\w])|" + "|".join(_NOT_SURE_ZH))
 
 _NEGATIONS = {
@@ -52,14 +52,24 @@ _YES_PHRASES = re.compile(
     r"they (have|do|did|are|were|had)|(he|she|it|they)s|tested positive|had (it|one|them|that)|"
     r"thats (fine|ok|okay|good)|sounds good|go ahead|all right|happy to|no problem|please do|why not|i tried|"
     r"(a few|several|many|two|three) times|once|twice|sometimes|often|every day|all the time|at times|on and off)(?!\w)")
-_CHINESE_NO = re.compile(r"没有|木有|没|不是|不对|不|否|无|从未|从来没|阴性")
-_CHINESE_YES = re.compile(r"是的|是|有的|有|对的|对|嗯|阳性|确诊")
+_CHINESE_NO = re.compile(r"没有|木有|没|不是|不对|不|否|无|从未|从来没|阴性|未曾")
+_CHINESE_YES = re.compile(r"是的|是|有的|有|对的|对|嗯|阳性|确诊|当然|肯定|同意|愿意|(?<![挺很还蛮真])好的|好啊|好吧|可以|(?<!还)行|确实|"
+                          r"(试|用|做|打|吃|输|得|患|接受|参加|住)过")
+_CHINESE_QUESTION = re.compile(r"[\u3400-\u9fff][吗嘛][？?]?\s*$")
+# Chinese yes-words written with a negation character: "没错" is "that's right".
+_CHINESE_YES_NEGATION_SHAPED = re.compile(r"没错|可不是|不就是|那还用说")
+# "是也不是", "有也没有": both at once.
+_CHINESE_BOTH = re.compile(r"(是|有|对)\s*[也又]?\s*(不是|没有|不对)|(算是|有点)[也又]?(不算|没有)")
 # Clause breaks: punctuation and words that turn a sentence ("no, but ...", "yes although ...").
 _CLAUSE_BREAK = re.compile(r"[,.;:!?()\n，。；：！？、]|(?<!\w)(but|though|although|however|except|apart from|besides|only)(?!\w)"
                            r"|(但是|但|不过|可是|只是)", re.IGNORECASE)
 _CONTRAST = re.compile(r"(?<!\w)(but|though|although|however|except|apart from|besides)(?!\w)|但是|但|不过|可是")
 # "oops I meant no", "sorry, I mean yes": the correction is the answer.
 _MEANT = re.compile(r"(?<!\w)(?:(?:i )?(?:meant|mean|meant to say|wanted to say)|actually|well actually) (yes|no)(?!\w)")
+# "我点错了，应该是没有", "刚才那个我想选没有", "其实是有的": the same, in Chinese.
+MEANT_ZH = r"(?:应该是|应该选|应该|我想选|想选的是|本来想选|本来想说|我是想说|我想说的是|我的意思是|其实是|其实|我要选|改成|改为|换成)"
+_MEANT_ZH = re.compile(MEANT_ZH + r"\s*[“\"'「]?\s*(不是|没有|没|否|不|是|有|对)"
+                       r"|(?:点错|选错|按错|说错|打错|弄错)了?[，,。\s]*(不是|没有|没|否|是|有|对)")
 # Common typos of the few words that decide a reply ("not sur", "non of these", "nothin").
 _TYPOS = {"sur": "sure", "shure": "sure", "suer": "sure", "sre": "sure", "non": "none", "nothin": "nothing",
           "nothng": "nothing", "noting": "nothing", "nver": "never", "neva": "never", "nevr": "never", "yse": "yes",
@@ -94,13 +104,15 @@ def has_negation(text: str) -> bool:
 def polarity(text: str) -> str | None:
     """YES, NO, NOT_SURE, MIXED, or None when the reply says neither."""
     simple = simplify(text)
-    if not simple:
+    if not simple or _CHINESE_QUESTION.search(simple):  # "以后可以撤回吗": a question back, not a yes
         return None
-    meant = _MEANT.findall(simple)
-    if meant:
-        return YES if meant[-1] == "yes" else NO
+    meant = _meant(simple)
+    if meant is not None:
+        return YES if meant else NO
     if _NOT_SURE_RE.search(simple):
         return NOT_SURE
+    if _CHINESE_BOTH.search(simple):
+        return MIXED
     found = [value for value in map(_clause_value, clauses(simple)) if value is not None]
     if not found:
         return None
@@ -114,6 +126,9 @@ def polarity(text: str) -> str | None:
 def _clause_polarity(clause: str) -> tuple[bool, bool, bool]:
     """(has a negation, starts with a bare yes word, has a yes phrase)."""
     words = re.findall(r"[\w👍👎✅]+", clause)
+    if _CHINESE_YES_NEGATION_SHAPED.search(clause):
+        clause = _CHINESE_YES_NEGATION_SHAPED.sub("对", clause)
+        words = re.findall(r"[\w👍👎✅]+", clause)
     negated = any(w in _NEGATIONS for w in words) or bool(_NEGATION_PHRASES.search(clause)) \
         or bool(_CHINESE_NO.search(clause))
     bare_yes = bool(words) and words[0] in _YES_WORDS
@@ -129,7 +144,7 @@ _EMPHATIC_NO = re.compile(r"^(absolutely|definitely|certainly|of course|surely|s
 # about the past, so a question about now must not read it as yes.
 CHANGED = re.compile(r"(?<!\w)(stopped|quit|used to|no longer|not any ?more|any ?more|in remission|remission|"
                      r"now (its|it is|im|i am) (ok|fine|better|good|gone)|went away|cured|resolved|healed|gave up)(?!\w)"
-                     r"|停了|不再|以前|已经好了|治好了|缓解")
+                     r"|停了|停掉|停药|不再|以前|已经好了|治好了|缓解|断奶|不喂了|不吃了|不用了|现在好了")
 
 
 def changed_state(text: str) -> bool:
@@ -149,9 +164,16 @@ def _clause_value(clause: str) -> str | None:
 
 
 def correction(text: str) -> bool | None:
-    """"Oops, I meant no" -> False; "sorry, I meant yes" -> True; otherwise None."""
-    meant = _MEANT.findall(simplify(text))
-    return None if not meant else meant[-1] == "yes"
+    """"Oops, I meant no" -> False; "sorry, I meant yes" -> True; "我点错了，应该是没有" -> False; otherwise None."""
+    return _meant(simplify(text))
+
+
+def _meant(simple: str) -> bool | None:
+    """The last "I meant yes/no" in a reply, in either language ("应该是吧" is a hedge, not a correction)."""
+    found = [(m.start(), m.group(1) == "yes") for m in _MEANT.finditer(simple)]
+    if not _NOT_SURE_RE.search(simple):
+        found += [(m.start(), (m.group(1) or m.group(2)) in ("是", "有", "对")) for m in _MEANT_ZH.finditer(simple)]
+    return max(found)[1] if found else None
 
 
 def plain_yes(text: str) -> bool:
