@@ -9,6 +9,9 @@ from the .po files (no build step) and merged into one catalog per language;
 tests/test_translations.py fails when a marked text has no translation. Texts that live
 in the trial data have per-language fields instead (trials/*.yml, facts.yml).
 
+The same English text reads the same in every catalog; one that must read differently in one
+place is marked with a context, `_p("consent", "No")` (gettext's pgettext).
+
 A text with values is marked whole and filled in after translation, so the translator
 sees the sentence: `_("{count} studies").format(count=n)` in a function, never an
 f-string inside `_()`; a module-level text keeps its placeholders and is formatted
@@ -73,9 +76,11 @@ def translations(language: str) -> _gettext.NullTranslations:
     for po in files:
         with po.open("rb") as handle:
             for message in read_po(handle, locale=language):
-                # An untranslated or fuzzy entry falls back to English, as gettext does.
+                # An untranslated or fuzzy entry falls back to English, as gettext does. The same text
+                # in two catalogs must read the same (tests/test_translations.py); where it must not,
+                # it is marked with a context (`_p`).
                 if message.id and message.string and not message.fuzzy:
-                    merged[message.id] = message
+                    merged.add(message.id, message.string, context=message.context)
     buffer = io.BytesIO()
     write_mo(buffer, merged)
     buffer.seek(0)
@@ -88,6 +93,10 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     return translations(current()).ngettext(singular, plural, count)
+
+
+def pgettext(context: str, message: str) -> str:
+    return translations(current()).pgettext(context, message)
 
 
 class LazyText(str):
@@ -104,6 +113,9 @@ class LazyText(str):
 
     def resolve(self, language: str) -> str:
         """This text in `language`: from the message catalog."""
+        context = getattr(self, "context", None)
+        if context:
+            return translations(language).pgettext(context, str.__str__(self))
         return translations(language).gettext(str.__str__(self))
 
     @property
@@ -153,7 +165,7 @@ class LazyText(str):
         return getattr(str(self), name)
 
 
-_OWN = {"format", "resolve", "original", "versions"}
+_OWN = {"format", "resolve", "original", "versions", "context"}
 
 
 class DataText(LazyText):
@@ -175,6 +187,14 @@ class DataText(LazyText):
 def _(message: str) -> LazyText:
     """Mark a text for translation; it is translated when used, in the conversation's language."""
     return LazyText(message)
+
+
+def _p(context: str, message: str) -> LazyText:
+    """`_()` for a text whose translation depends on where it is shown: `_p("consent", "No")` is
+    不同意 on the consent buttons, while a plain `_("No")` answers a yes/no question (否)."""
+    text = LazyText(message)
+    text.context = context
+    return text
 
 
 def join(separator: str, parts) -> str:

@@ -39,19 +39,22 @@ def method_map():
     return methods, options
 
 
-def marked_texts(paths: list[str]) -> set[str]:
+KEYWORDS = {"_": None, "_p": ((1, "c"), 2)}  # as scripts/update-translations: -k _ -k _p:1c,2
+
+
+def marked_texts(paths: list[str]) -> set[tuple[str, str | None]]:
+    """(text, context) of every marked text in these files."""
     methods, options = method_map()
     found = set()
     for path in paths:
         full = ROOT / path
         if full.is_dir():
-            messages = extract_from_dir(full, methods, options, keywords={"_": None})
-            found.update(m[2] for m in messages)
+            found.update((m[2], m[4]) for m in extract_from_dir(full, methods, options, keywords=KEYWORDS))
         else:
             method = "jinja2" if path.endswith(".j2") else "python"
             opts = options.get("**.j2", {}) if method == "jinja2" else {}
-            found.update(m[1] for m in extract_from_file(method, full, keywords={"_": None}, options=opts))
-    return {text if isinstance(text, str) else text[0] for text in found if text}
+            found.update((m[1], m[3]) for m in extract_from_file(method, full, keywords=KEYWORDS, options=opts))
+    return {(text if isinstance(text, str) else text[0], context) for text, context in found if text}
 
 
 @pytest.mark.parametrize("domain", sorted(domains()))
@@ -61,8 +64,8 @@ def test_every_marked_text_has_a_chinese_translation(domain):
     with po.open("rb") as handle:
         catalog = read_po(handle, locale="zh")
     problems = []
-    for text in sorted(marked_texts(domains()[domain])):
-        message = catalog.get(text)
+    for text, context in sorted(marked_texts(domains()[domain]), key=lambda t: (t[0], t[1] or "")):
+        message = catalog.get(text, context=context)
         if message is None:
             problems.append(f"not in the catalog (run scripts/update-translations): {text!r}")
         elif not message.string or message.fuzzy:
@@ -70,6 +73,39 @@ def test_every_marked_text_has_a_chinese_translation(domain):
         elif sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(message.string)):
             problems.append(f"placeholders differ: {text!r} -> {message.string!r}")
     assert not problems, f"{po.relative_to(ROOT)}:\n" + "\n".join(problems)
+
+
+def test_a_text_in_two_catalogs_reads_the_same_in_both():
+    """The catalogs are merged at run time, so a text translated two ways would read one of them
+    everywhere; a text that must differ by place is marked with a context (`_p`)."""
+    seen: dict[tuple[str, str | None], tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((ROOT / "prescreen/locale/zh/LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle, locale="zh"):
+                if not message.id or not message.string:
+                    continue
+                key = (message.id, message.context)
+                if key in seen and seen[key][1] != message.string:
+                    clashes.append(f"{message.id!r}: {seen[key][0]} says {seen[key][1]!r}, {po.name} says {message.string!r}")
+                seen.setdefault(key, (po.name, message.string))
+    assert not clashes, "\n".join(clashes)
+
+
+def test_a_text_with_a_context_reads_its_own_translation(tmp_path, monkeypatch):
+    po = tmp_path / "zh" / "LC_MESSAGES" / "demo.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+                  'msgid "No"\nmsgstr "否"\n\nmsgctxt "consent"\nmsgid "No"\nmsgstr "不同意"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    try:
+        with i18n.using("zh"):
+            assert (str(i18n._("No")), str(i18n._p("consent", "No"))) == ("否", "不同意")
+        with i18n.using("en"):
+            assert str(i18n._p("consent", "No")) == "No"
+    finally:
+        i18n.translations.cache_clear()
 
 
 def test_a_marked_text_reads_in_the_conversations_language():
