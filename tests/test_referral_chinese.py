@@ -443,3 +443,18 @@ def test_a_chinese_site_gets_its_emails_and_the_withdrawal_notice_in_chinese_and
         assert "<title>撤回通知</title>" in notice.get_body(("html",)).get_content()
     finally:
         mail.stop()
+
+
+@pytest.mark.parametrize("answer, stopped", [("好的", True), ("是", True), ("不", False), ("继续", False)])
+def test_a_stop_asked_back_in_chinese_stops_only_on_a_yes(catalog, chat, adult, answer, stopped):
+    referral = at_step(catalog, chat, adult, "phone")
+    chat.receive(referral, "停止", "self")
+    turn = chat.receive(referral, answer, "self")
+    assert (turn.leave == "stop") is stopped and (referral.step == "done") is stopped
+    assert turn.handoff is None and referral.confirm is None
+
+
+def test_a_statement_ending_in_a_particle_is_not_a_question(catalog, chat, adult):
+    referral = at_step(catalog, chat, adult, "medicines")
+    _, handoffs, _ = play(chat, referral, ["还在吃强的松呢"])
+    assert handoffs[0].contact.medicines == "还在吃强的松呢"

@@ -304,7 +304,7 @@ class ReferralConversation:
         command = None if tapped else plain_command(text) if step in DETAIL_STEPS else command_of(intent, text)
         if referral.confirm == "stop":
             referral.confirm = None
-            if polarity(text) == YES:
+            if _reply(text) == YES:
                 return self._stop(referral)
             return ReferralTurn([Message(wording.GOING_ON)])
         if command == "stop":
@@ -366,7 +366,7 @@ class ReferralConversation:
         if text == "choice:done" and referral.chosen:
             return self._start_consents(referral, referral.chosen)
         named = self._studies_named(referral, text)
-        reply = YES if _YES_ZH.match(text) else polarity(text)
+        reply = _reply(text)
         if text == "choice:none" or _none_of_them(text) or (not named and reply == NO):
             referral.step, referral.chosen = "done", []
             return ReferralTurn([Message(wording.OFFER_DECLINED)])
@@ -413,7 +413,7 @@ class ReferralConversation:
 
     def _consent(self, referral: Referral, trial: Trial, text: str, respondent: str | None,
                  intent: str | None) -> ReferralTurn:
-        reply = YES if _YES_ZH.match(text) else polarity(text)
+        reply = _reply(text)
         if reply == YES or normalise(text) in [normalise(w) for w in AGREE_WORDS]:
             if referral.contact.get("name") and (referral.contact.get("phone") or referral.contact.get("email")):
                 return self._complete(referral, trial, respondent, reused=True)
@@ -471,9 +471,14 @@ WHY_STEP = {
 }
 
 
+def _reply(text: str) -> str | None:
+    """YES, NO, NOT_SURE, MIXED or None, as polarity reads it; and a Chinese yes it does not read ("好的")."""
+    return YES if _YES_ZH.match(text) else polarity(text)
+
+
 def _is_question(text: str) -> bool:
-    """"...?", "...？", or a Chinese question ending in 吗/呢 ("可以以后再撤回吗")."""
-    return "?" in text or "？" in text or bool(re.search(r"[吗呢嘛][。.!！]*\s*$", text))
+    """"...?", "...？", or a Chinese question ending in 吗 ("可以以后再撤回吗")."""
+    return "?" in text or "？" in text or bool(re.search(r"吗[。.!！]*\s*$", text))
 
 
 def _names(norm: str, word: str) -> bool:
