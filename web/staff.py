@@ -11,6 +11,7 @@ from sanic import Blueprint, response
 
 from prescreen import i18n
 from prescreen.i18n import _
+from prescreen.referral import summary
 from prescreen.staff import accounts
 from prescreen.staff import review
 from web.pages import LANGUAGE_COOKIE, page_language, render
@@ -136,7 +137,7 @@ async def handoff_list(request, user):
     views = await asyncio.to_thread(lambda: {h.id: review.describe(h, ctx.catalog, ctx.settings.timezone)
                                              for h in rows})
     return render(request, "list.html.j2", user=user, rows=rows, views=views, counts=counts, filters=filters,
-                  zone=getattr(ctx.settings.timezone, "key", "local time"),
+                  zone=summary.zone_name(ctx.settings.timezone),
                   trials=_trials_of(ctx.catalog, user.sites), query=urlencode(filters.query_args()))
 
 
