@@ -2,13 +2,18 @@
 // results as one short card per study (from the assistant's machine-readable results), and
 // keep the page usable by keyboard and screen reader: focus follows each new question, the
 // results are announced and scrolled into view, a new screening clears them.
+// The page's texts here come from the page (data-texts on #webchat: translated by the
+// server, in the page's language). The chat hears the page's language with every message
+// (customData.language); when the patient switched the page's language mid-conversation,
+// the page asks the assistant for it in words ("请用中文" / "English please"), shown in the
+// chat: the assistant says so and asks the current question again, keeping the answers.
 (function () {
   "use strict";
   var RESULTS_KEY = "prescreen-results";
+  var LANGUAGE_KEY = "prescreen-chat-language";  // the language the chat was last asked to use
   var CLASSES = {possibly_eligible: "may-fit", possibly_eligible_later: "may-fit-later"};
-  var FALLBACK_LABELS = {more: "More about this study", checks: "What the study team still checks",
-                         other_reasons: "Other reasons", announce_where: "The cards are below the chat."};
   var QUESTION = ".rw-from-response .rw-message-text";
+  var texts = {labels: {}};
   var focusTimer = null;
   var seenQuestions = 0;
 
@@ -41,7 +46,7 @@
       if (text) { body.appendChild(el("p", "", text)); }
     });
     if (result.phone && result.phone_text) {  // no phone line on a study that does not fit
-      var line = el("p", "phone", "Phone: ");
+      var line = el("p", "phone", texts.phone + " ");
       var link = el("a", "", result.phone);
       link.href = "tel:" + String(result.phone).replace(/[^0-9+]/g, "");
       line.appendChild(link);
@@ -64,7 +69,7 @@
   }
 
   function showResults(payload, announce) {
-    var labels = Object.assign({}, FALLBACK_LABELS, payload.labels || {});
+    var labels = Object.assign({}, texts.labels, payload.labels || {});
     var cards = document.getElementById("result-cards");
     cards.textContent = "";
     payload.results.forEach(function (result) { cards.appendChild(card(result, labels)); });
@@ -144,20 +149,40 @@
       });
     });
     var box = root.querySelector("textarea.rw-new-message:not([aria-label])");
-    if (box) { box.setAttribute("aria-label", "Your answer"); }
+    if (box) { box.setAttribute("aria-label", texts.answer); }
     var send = root.querySelector("button.rw-send:not([aria-label])");
-    if (send) { send.setAttribute("aria-label", "Send"); }
+    if (send) { send.setAttribute("aria-label", texts.send); }
     var log = root.querySelector("#rw-messages:not([role])");
     if (log) {
       log.setAttribute("role", "log");
       log.setAttribute("aria-live", "polite");
-      log.setAttribute("aria-label", "Conversation");
+      log.setAttribute("aria-label", texts.conversation);
       log.setAttribute("tabindex", "0");  // a scrolling region: reachable by keyboard to scroll back
     }
   }
 
   function start() {
     var box = document.getElementById("webchat");
+    texts = JSON.parse(box.getAttribute("data-texts"));
+    var widget = null;
+    // A conversation that went on in the other language (the patient just used the switch)
+    // is asked, once its session is confirmed again, to go on in this one. A new conversation
+    // (no session yet, or the server issued another) starts in this language by itself.
+    var told = sessionStorage.getItem(LANGUAGE_KEY);
+    var session = null;
+    try { session = (JSON.parse(sessionStorage.getItem("chat_session")) || {}).session_id || null; } catch (e) { session = null; }
+    var switched = told !== null && told !== texts.language && session !== null;
+    if (!switched) { sessionStorage.setItem(LANGUAGE_KEY, texts.language); }
+    function onConnected(confirmed) {
+      var id = confirmed && confirmed.session_id ? confirmed.session_id : confirmed;
+      if (!switched) { return; }
+      switched = false;
+      sessionStorage.setItem(LANGUAGE_KEY, texts.language);
+      if (id !== session) { return; }
+      (function ask() {  // once the widget has handled the confirmation itself
+        if (widget) { widget.sendMessage(texts.ask_for_language, texts.ask_for_language); } else { setTimeout(ask, 100); }
+      })();
+    }
     var saved = sessionStorage.getItem(RESULTS_KEY);
     if (saved) {
       try {
@@ -167,13 +192,17 @@
     }
     document.getElementById("to-chat").addEventListener("click", function () { focusLatestQuestion(true); });
     window.WebChat.default({
-      initPayload: "/greet",
+      initPayload: texts.start,
+      // Sent with every message (rasa-webchat calls a message's metadata "customData"; Rasa's
+      // socketio channel must read that key for it to reach actions/language.py as metadata).
+      customData: {language: texts.language},
+      innerRef: function (ref) { if (ref) { widget = ref; } },
       socketUrl: box.getAttribute("data-socket-url"),
       socketPath: box.getAttribute("data-socket-path"),
-      title: "Study check",
-      subtitle: "Short questions, one at a time",
-      inputTextFieldHint: "Type your answer, or tap a button",
-      connectingText: "Connecting…",
+      title: texts.title,
+      subtitle: texts.subtitle,
+      inputTextFieldHint: texts.hint,
+      connectingText: texts.connecting,
       embedded: true,
       showFullScreenButton: false,
       showCloseButton: false,
@@ -183,7 +212,7 @@
       // again); closing the tab forgets it on this device.
       params: { storage: "session" },
       customMessageDelay: function () { return 300; },
-      onSocketEvent: { bot_uttered: onBotMessage }
+      onSocketEvent: { bot_uttered: onBotMessage, session_confirm: onConnected }
     }, box);
     makeAccessible(box);
     new MutationObserver(function () {
