@@ -152,7 +152,7 @@ def bank():
     ("treatments", "2021年透析过几个月", {"dialysis"}),
     ("cell_therapies_and_transplants", "做过CAR-T细胞治疗", {"prior_car_t"}),
     ("cell_therapies_and_transplants", "做过干细胞移植", {"transplant"}),
-    ("cell_therapies_and_transplants", "用过倍林达", {"prior_cd19_therapy"}),
+    ("cell_therapies_and_transplants", "用过倍利妥", {"prior_cd19_therapy"}),  # blinatumomab; 倍林达 is a heart drug
     ("recent_events", "计划下个月做手术", {"surgery_planned"}),  # planned, not a past operation
     ("recent_events", "上个月做了手术", {"major_surgery"}),
     ("recent_events", "我现在在参加另一个临床试验", {"clinical_trial"}),
