@@ -214,7 +214,7 @@ def test_the_staff_pages_are_in_chinese_for_a_chinese_site(web, catalog):  # noq
     assert re.search(r'<h3 id="verify-exclusion">排除标准（\d+）</h3>', detail)
     assert '<li class="not_sure"><span class="tag">患者不确定</span>' in detail
     assert "待确认：HIV（曾经检测阳性）" in detail and f'id="medicines">{RICH_MEDICINES}<' in detail
-    assert re.search(r"同意时间 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（北京时间），版本 1", detail)
+    assert re.search(r"同意时间 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（北京时间），版本 1（英语）", detail)
     assert "<td>系统性红斑狼疮（SLE）</td>" in detail and "<td>约2年前</td>" in detail and "<td>I&#39;m 34</td>" in detail
     assert 'title="预筛查摘要"' in detail and 'id="status">新收到<' in detail
     shown = without_listing_texts(visible(detail), catalog, ADULT_TRIAL)
@@ -297,7 +297,7 @@ def test_the_api_stays_in_english_for_machines(web):  # noqa: F811
 # ---- in a real browser ----
 
 def test_a_chinese_coordinator_sees_the_list_in_chinese_and_switches_to_english(web):  # noqa: F811
-    from browser import browser_page, screenshot
+    from browser import axe_violations, browser_page, screenshot
 
     with browser_page() as page:
         page.set_extra_http_headers({"Accept-Language": "zh-CN,zh;q=0.9"})
@@ -326,3 +326,8 @@ def test_a_chinese_coordinator_sees_the_list_in_chinese_and_switches_to_english(
         page.get_by_role("button", name="中文").click()
         page.get_by_role("heading", name="待核实").wait_for()
         assert page.locator("html").get_attribute("lang") == "zh-CN" and web.ids["rich"][0] in page.url
+        # Last (the fixture's sessions end after 4 idle seconds): the Chinese list has no serious
+        # accessibility violation either.
+        page.goto(web.web_url + "/staff/")
+        page.get_by_role("heading", name="希望被联系的患者").wait_for()
+        assert axe_violations(page, "staff-list-chinese") == []

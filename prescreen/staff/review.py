@@ -256,6 +256,7 @@ def describe(h: HandoffRecord, catalog, tz: tzinfo = timezone.utc) -> dict:
         "answers": summary.readable_answers(facts, entries),
         "medicines": (contact.get("medicines") or "").strip() or None,
         "consent_version": (payload.get("consent") or {}).get("version"),
+        "consent_language": str(summary.LANGUAGE_NAMES.get((payload.get("consent") or {}).get("language") or "", "")),
         "consent_at": summary.local_time(datetime.fromisoformat(accepted), tz) if accepted else "",
     }
 
