@@ -1,6 +1,7 @@
 """Rasa's REST channel (POST /webhooks/rest/webhook), strict about what it accepts.
 
-A body that is not `{"sender": "<1-64 characters>", "message": "<text>"}` gets a 400
+A body that is not `{"sender": "<1-64 characters>", "message": "<text>"}` (and optionally
+`"metadata": {...}`, e.g. `{"language": "zh"}`) gets a 400
 with the reason, where Rasa's own channel answers 500 or files every sender-less
 message under one shared "default" conversation. Each message is handled by
 `safe_reply.handle_message`: too long is refused, and a failure is answered.
@@ -23,6 +24,7 @@ from sanic.exceptions import SanicException
 
 from rasa_addons.ratelimit import SLOW_DOWN, RateLimiter
 from rasa_addons.safe_reply import handle_message
+from rasa_addons.socketio_channel import capped_metadata
 
 logger = logging.getLogger(__name__)
 MAX_SENDER_CHARS = 64
@@ -80,8 +82,11 @@ class CheckedRestInput(RestInput):
                 return response.json([{"recipient_id": sender, "text": SLOW_DOWN}], status=429,
                                      headers={"Retry-After": "10"})
             collector = CollectingOutputChannel()
-            await handle_message(on_new_message, UserMessage(text, collector, sender, input_channel=self.name()),
-                                 lambda: len(collector.messages))
+            # The metadata travels with the message (`{"language": "zh"}` sets the conversation's language),
+            # capped as on the socketio channel.
+            message = UserMessage(text, collector, sender, input_channel=self.name(),
+                                  metadata=capped_metadata(body.get("metadata")))
+            await handle_message(on_new_message, message, lambda: len(collector.messages))
             return response.json(collector.messages)
 
         return webhook

@@ -19,7 +19,10 @@ COMMANDS = ("ask_why", "go_back", "start_over", "stop", "withdraw")
 COMMAND_WORDS = {
     "ask_why": re.compile(r"why|what for|is (this|that|it) for|what'?s (this|that|it)( question)? for|what .* for\??$|"
                           r"point of|what'?s the point|have to do with|reason|relevant|matter|need (that|to know)|"
-                          r"want to know|got to do|point of|为什么|为啥|干嘛|干吗|干什么|做什么用|有什么用|什么意思|问这个", re.I),
+                          r"want to know|got to do|point of|"
+                          # about the question ("为什么要问这个"), not any why ("为什么我会得这个病" is for the doctor)
+                          r"(为什么|为啥|干嘛|干吗)(要|需要|得)?(问|知道|了解)|问这个|问这些|干什么用|做什么用|有什么用|"
+                          r"(这个|这|这些)(问题)?(是)?(干嘛|干吗|干什么)|^\s*(为什么|为啥)\s*[?？。!！]*\s*$|有什么关系", re.I),
     # "back" but not "it came back" (an answer about the illness), "wrong" but not "what's wrong with me"
     "go_back": re.compile(r"(?<!came )(?<!come )(?<!comes )(?<!coming )(?<!flared )(?<!is )(?<!its )(?<!it's )\bback\b|"
                           r"change (my|the|that|an?) ?(last |previous )?answer|\bchange (it|that)\b|mistake|"

@@ -429,9 +429,14 @@ _QUESTION_START = re.compile(r"^\s*(can|could|will|would|is|are|does|do|should|s
                              r"am i|if i)\b", re.I)
 
 
+# "为什么我会得这个病", "怎么才能参加": a question back, with or without a question mark
+_QUESTION_START_ZH = re.compile(r"^\s*(请问|我想问)?\s*(为什么|为啥|怎么|怎样|如何|是不是|会不会|能不能|可不可以|有没有可能)")
+
+
 def is_question(text: str) -> bool:
     """A question back ("can I still join if I'm over 70?"), not an answer: it is never parsed as one."""
-    return "?" in text and bool(_QUESTION_START.search(text)) or bool(re.search(r"[吗呢][？?]?\s*$", text))
+    return "?" in text and bool(_QUESTION_START.search(text)) or bool(re.search(r"[吗呢][？?]?\s*$", text)) \
+        or bool(_QUESTION_START_ZH.search(text))
 
 
 def _answers_here(text: str) -> bool:
