@@ -182,6 +182,7 @@ def test_a_coordinator_works_a_handoff_from_a_real_screening(assistant):
     assistant.start_web()
     client = requests.Session()
     client.post(assistant.web_url + "/staff/login", data={"username": "zhou", "password": "coordinator password 1"})
+    client.cookies.set("prescreen_staff_language", "en")  # the site reads Chinese; this test reads English
     page = client.get(assistant.web_url + "/staff/?trial=" + EMAIL_TRIAL).text
     path = re.findall(r'href="(/staff/handoffs/[0-9a-f]{32})"', page)[0]  # the newest
     detail = client.get(assistant.web_url + path).text

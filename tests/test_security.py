@@ -450,7 +450,9 @@ def test_withdrawal_after_delivery_tells_the_site_and_leaves_nothing_on_disk(sit
     [row] = [h for h in listed if h["handoff_id"] == handoff["id"]]
     assert row["status"] == "withdrawn" and row["contact"]["phone"] is None and name not in json.dumps(listed)
     client = login(site, handoff["site_id"])
-    assert "Withdrawn by the patient" in client.get(site.web_url + "/staff/").text
+    # The sites read Chinese; this check reads the English page (the switch's cookie).
+    assert "Withdrawn by the patient" in client.get(site.web_url + "/staff/",
+                                                    cookies={"prescreen_staff_language": "en"}).text
     # Finding 9: the name is in no database file, -wal included (secure_delete, checkpoint).
     time.sleep(1)
     for path in site.workdir.iterdir():

@@ -84,7 +84,7 @@ def test_the_summary_for_a_chinese_site_is_in_chinese(catalog):
     assert lines[0] == "预筛查摘要" and lines[3] == CHINESE_TITLE
     assert lines[1] == ("9岁 · 女 · 系统性红斑狼疮（SLE） · 9岁孩子的家长 · 普通话 · 方便联系的时间：晚上7点以后 · "
                         f"{CHINESE_TITLE} · 可能适合")
-    assert "预筛查结果：可能适合。这不是入组决定，由研究团队决定。" in text and "研究状态：正在招募。" in text
+    assert "预筛查结果：可能适合。这不是能否入组的结论，由研究团队决定。" in text and "研究状态：正在招募。" in text
     assert "  回答者：家长或监护人（关于其孩子）" in text
     assert "  入选标准（" in text and "  排除标准（" in text and "常规项目（知情同意、依从性、研究者判断）：2" in text
     exclusions = text[text.index("  排除标准（"):text.index("常规项目")]

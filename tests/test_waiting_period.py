@@ -144,7 +144,8 @@ def test_summary_shows_the_waiting_period_and_the_study_status(catalog):
     r = evaluate_trial(trial, values, list(catalog.facts), TODAY)
     created = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
     consent = Consent(version="1", text="consent", accepted_at=created, conversation_id="c")
-    context = summary_context(catalog, trial, trial.sites[0], r, {}, "self", Contact(name="A"), consent, "s-1", created)
+    context = summary_context(catalog, trial, trial.sites[0], r, {}, "self", Contact(name="A"), consent, "s-1", created,
+                              language="en")
     html, text = render_summary(context)
     assert "Pre-screening result: may fit after a waiting period." in text
     assert "Waiting period: from about 2026-12-08, because of exc-live-vaccine." in text
