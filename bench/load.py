@@ -6,7 +6,8 @@ every process, idle and at the peak of the load.
     .venv/bin/python bench/load.py --cluster [--levels 1 10 50] [--out bench/results/load-cluster.json]
 
 Each simulated patient is a new conversation that completes a full screening (a
-patient who may fit every study: the longest common path) up to the results. The
+patient who may fit every study: the longest common path) up to the results; half
+of them (every other one) open with "你好" and type every answer in Chinese. The
 reference gets conversations of a fixed length (REFERENCE_MESSAGES, 14 messages) from
 its own domain: an empty reply is what `rasa init` gives to some of them (no rule
 answers "great" at that point), so it is counted (`empty_replies`), never as an error,
@@ -53,6 +54,7 @@ CONVERSATIONS = {1: 10, 10: 60, 50: 150}  # per concurrency level
 REFERENCE_MESSAGES = ["hello", "I am sad", "yes", "great", "no", "very good", "bye", "hi there", "I'm unhappy",
                       "indeed", "perfect", "of course", "goodbye", "hey"]
 
+CHINESE_SUFFIXES = tuple(str(d) for d in range(1, 10, 2))  # senders ending in an odd digit: half the patients
 REST_HEADERS: dict[str, str] = {}  # set from our Assistant's token in main()
 
 
@@ -74,7 +76,8 @@ async def screening(session, url: str, sender: str, recorder: Recorder, referenc
         else:
             if any("custom" in m for m in messages):
                 break  # the results: the screening is complete
-            text = "hello" if step == 0 else patient_reply(messages)
+            # Every other simulated patient opens in Chinese and types Chinese answers throughout.
+            text = ("你好" if sender.endswith(CHINESE_SUFFIXES) else "hello") if step == 0 else patient_reply(messages)
         start = time.perf_counter()
         try:
             async with session.post(url, json={"sender": sender, "message": text},

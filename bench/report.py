@@ -28,7 +28,8 @@ def load_section(data: dict) -> list[str]:
         "",
         f"Command: `{data['command']}`, {data['date']}. Each simulated patient starts a new conversation "
         "and completes a full screening (a patient who may fit every study, the longest common path) up to "
-        "the results, typing every answer (no button taps, so every message goes through NLU). The reference "
+        "the results, typing every answer (no button taps, so every message goes through NLU); half of them "
+        "(every other one) open with \"你好\" and type every answer in Chinese. The reference "
         "is a bare `rasa init` assistant (its default config: DIET, TED, UnexpecTED, in-memory tracker store) "
         "given conversations of the same length from its own domain, in the same run. On this machine the "
         "numbers move by about 5% from run to run: the target rows below judge this run only.",

@@ -34,13 +34,29 @@ PATIENT_ANSWERS = [
 ]
 
 
+# The same patient, typing Chinese (the questions as a Chinese conversation asks them).
+PATIENT_ANSWERS_ZH = [
+    ("谁在回答", "我自己"),
+    ("哪种疾病", "红斑狼疮"),
+    ("仍然活动", "是的"),
+    ("多少岁", "三十四岁"),
+    ("性别", "女"),
+    ("第一次告诉您", "三年多以前"),
+    ("结束自己生命", "没有"),
+]
+
+
 def patient_reply(messages: list[dict]) -> str:
-    """What that patient types to the last question of a reply: checklists get "none of these"."""
+    """What that patient types to the last question of a reply: checklists get "none of these";
+    a question in Chinese gets the Chinese answer."""
     last = [m for m in messages if m.get("text")][-1]
     text = last["text"].lower()
-    if "None of these" in [b["title"] for b in last.get("buttons", [])]:
-        return "none of these"
-    return next((reply for words, reply in PATIENT_ANSWERS if words in text), "no")
+    chinese = any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    if "choice:none" in [b.get("payload") for b in last.get("buttons", [])] or \
+            "None of these" in [b["title"] for b in last.get("buttons", [])]:
+        return "都没有" if chinese else "none of these"
+    answers = PATIENT_ANSWERS_ZH if chinese else PATIENT_ANSWERS
+    return next((reply for words, reply in answers if words in text), "没有" if chinese else "no")
 
 
 def wait_for(condition, timeout: float = 30.0):
