@@ -4,9 +4,9 @@ Each test is one patient, in a conversation of its own, against the real action 
 (`assistant`, conftest.py). Every message carries the REST metadata {"language": "zh"} and the
 conversation opens with Chinese text (except in the two tests of how the language is set). The replies
 are typed as people type them (三十四岁, 两年前, 第一个和第三个, 都没有, 不是，我打错了 ...).
-What the assistant understood is read from what it stored: the screening's answers and per-study verdicts in the screenings
-database, and the conversation's slots in the tracker store. Every text the assistant sends must be Chinese:
-Chinese characters and no English words, buttons and result cards included.
+What the assistant understood is read from what it stored: the screening's answers and per-study
+verdicts in the screenings database, and the conversation's slots in the tracker store. Every text the
+assistant sends must be Chinese: Chinese characters and no English words, buttons and result cards included.
 
 Verdicts follow the listings (trials/*.yml): the children's study in Hangzhou takes patients aged 5 and over
 with no upper limit; Wuhan takes 18 to 70, Wenzhou and the CAR-NK study 18 to 65; the Nanjing listing gives no
