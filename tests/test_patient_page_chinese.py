@@ -376,6 +376,20 @@ def test_a_chinese_screening_on_the_page_reaches_the_result_cards(site, catalog)
         assert chinese(last_question(page))
         screenshot(page, "patient-zh-results")
         no_axe_violations(page, "patient-zh-results")
+        # Switched to English at the offer: the offer is asked again in English; the cards stay as
+        # they were written, marked as Chinese for screen readers.
+        offer = last_question(page)
+        count = page.locator(MESSAGES).count()
+        page.get_by_role("link", name="English").click()
+        page.wait_for_function("() => document.documentElement.lang === 'en'")
+        page.get_by_text("English please", exact=True).wait_for()
+        page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length > n", arg=[MESSAGES, count])
+        page.wait_for_timeout(1500)
+        assert last_question(page) != offer and "contact you?" in last_question(page)
+        assert page.locator("#result-cards > li").count() == len(catalog.trials)
+        assert page.locator("#result-cards").get_attribute("lang") == "zh-CN"
+        assert page.locator("#results-h").inner_text() == "Your results"
+        no_axe_violations(page, "patient-zh-results-then-english")
 
 
 def test_the_chinese_page_at_phone_width(site):

@@ -97,6 +97,7 @@ def script_texts(language: str) -> dict:
     no second table of texts in the script)."""
     return i18n.plain({
         "language": language,
+        "html_lang": HTML_LANG,
         "start": START[language],
         # Sent when the patient switches the page to this language mid-conversation:
         # the assistant says so and asks the current question again in it, keeping the answers.

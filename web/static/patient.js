@@ -10,6 +10,7 @@
 (function () {
   "use strict";
   var RESULTS_KEY = "prescreen-results";
+  var RESULTS_LANGUAGE_KEY = "prescreen-results-language";  // the language the cards are written in
   var LANGUAGE_KEY = "prescreen-chat-language";  // the language the chat was last asked to use
   var CLASSES = {possibly_eligible: "may-fit", possibly_eligible_later: "may-fit-later"};
   var QUESTION = ".rw-from-response .rw-message-text";
@@ -68,10 +69,16 @@
     return item;
   }
 
-  function showResults(payload, announce) {
+  function showResults(payload, announce, language) {
     var labels = Object.assign({}, texts.labels, payload.labels || {});
     var cards = document.getElementById("result-cards");
     cards.textContent = "";
+    // Cards kept from before a switch stay in their own language, and say so to screen readers.
+    if (language && language !== texts.language && texts.html_lang[language]) {
+      cards.setAttribute("lang", texts.html_lang[language]);
+    } else {
+      cards.removeAttribute("lang");
+    }
     payload.results.forEach(function (result) { cards.appendChild(card(result, labels)); });
     var section = document.getElementById("results");
     section.hidden = false;
@@ -86,6 +93,7 @@
 
   function clearResults() {
     sessionStorage.removeItem(RESULTS_KEY);
+    sessionStorage.removeItem(RESULTS_LANGUAGE_KEY);
     document.getElementById("result-cards").textContent = "";
     document.getElementById("results").hidden = true;
     document.getElementById("results-status").textContent = "";
@@ -100,7 +108,8 @@
   function onBotMessage(message) {
     if (message && Array.isArray(message.results) && message.results.length) {
       sessionStorage.setItem(RESULTS_KEY, JSON.stringify(message));
-      showResults(message, true);
+      sessionStorage.setItem(RESULTS_LANGUAGE_KEY, texts.language);
+      showResults(message, true, texts.language);
     } else if ((message && Array.isArray(message.results)) || startsScreening(message)) {
       // {"results": []} withdraws the cards (a screening reopened); so does a new screening.
       clearResults();
@@ -187,7 +196,9 @@
     if (saved) {
       try {
         var payload = JSON.parse(saved);
-        if (Array.isArray(payload.results)) { showResults(payload, false); } else { clearResults(); }
+        if (Array.isArray(payload.results)) {
+          showResults(payload, false, sessionStorage.getItem(RESULTS_LANGUAGE_KEY));
+        } else { clearResults(); }
       } catch (e) { clearResults(); }
     }
     document.getElementById("to-chat").addEventListener("click", function () { focusLatestQuestion(true); });
