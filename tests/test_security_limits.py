@@ -55,8 +55,9 @@ def stored_user_events(limited, sender):
 
 def test_socketio_metadata_is_capped_and_big_packets_are_refused(limited):
     chat = SocketChat(limited)
-    assert texts(chat.ask("/greet", metadata={"language": "zh"}))
-    assert texts(chat.ask("me", metadata={"blob": "m" * 10_000, "marker": "metadata-marker-1"}))
+    # The page's widget sends its metadata as `customData` (credentials.yml: metadata_key).
+    assert texts(chat.ask("/greet", customData={"language": "zh"}))
+    assert texts(chat.ask("me", customData={"blob": "m" * 10_000, "marker": "metadata-marker-1"}))
     events = stored_user_events(limited, chat.conversation_id)
     assert events[0]["metadata"]["language"] == "zh"  # small metadata is kept (Rasa adds its model's ids)
     assert "blob" not in events[-1]["metadata"] and "metadata-marker-1" not in str(events)  # a big one is dropped

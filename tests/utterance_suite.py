@@ -230,9 +230,10 @@ class Navigator:
             return "30"
         return _payload(buttons, "/deny") or "no"
 
-    def go(self, sender: str, at: dict, limit: int = 40) -> tuple[State, list[tuple], list[dict]]:
-        """Tap until `at` is on screen; the state, the screens passed (deduplicated) and the last reply."""
-        messages = self.assistant.say(sender, "hello")
+    def go(self, sender: str, at: dict, limit: int = 40, language: str = "en") -> tuple[State, list[tuple], list[dict]]:
+        """Tap until `at` is on screen; the state, the screens passed (deduplicated) and the last reply.
+        A Chinese case opens with "你好", so it is typed into a Chinese conversation, as patients meet it."""
+        messages = self.assistant.say(sender, "你好" if language == "zh" else "hello")
         trail, ticked = [], set()
         for _ in range(limit):
             state = read_state(self.tracker_db, sender)
@@ -493,7 +494,7 @@ def _same_detail(name: str, stored, wanted, said: str = "") -> bool:
 def run_case(assistant, tracker_db: Path, navigator: Navigator, judge: Judge, case: Case, tag: str) -> Result:
     sender = f"utt-{tag}-{uuid.uuid4().hex[:10]}"
     try:
-        before, trail, messages = navigator.go(sender, case.context)
+        before, trail, messages = navigator.go(sender, case.context, language=case.language)
     except NavigationError as problem:
         return Result(case, False, str(problem), navigation_failed=True)
     question = _last_text(messages)

@@ -305,9 +305,25 @@ def _negation_is_inside_option(clause: str, phrases) -> bool:
     return any(normalise(p) == norm for p in phrases)
 
 
+# "43，不对，是34", "男，不对，女": the patient corrects themself in one message; what follows counts.
+_SELF_CORRECTION_ZH = re.compile(r"[，,。\s]*(不对|不是不是|说错了|打错了)[了，,。\s]*(应该是|是)?\s*")
+
+
+def _with_the_questions_unit(fact: Fact, text: str) -> str:
+    """A bare number answers in the question's own unit: "6" to "About how many months ago ...?" is 6 months."""
+    unit = re.search(r"how many (days|weeks|months|years)", fact.question.original, re.IGNORECASE)
+    if unit and re.fullmatch(r"\s*\d{1,3}\s*", text):
+        return f"{text.strip()} {unit.group(1).lower()} ago"
+    return text
+
+
 def parse_answer(fact: Fact, text: str, today: date) -> object:
     """The value this message gives `fact`, or AnswerError."""
     check_length(text)
+    if fact.type != "yes_no":  # a yes or no is read whole: polarity() knows "有，不对，是没有"
+        last = list(_SELF_CORRECTION_ZH.finditer(text))
+        if last and last[-1].start() > 0 and text[last[-1].end():].strip():
+            text = text[last[-1].end():]
     if fact.type == "choice":  # "maybe lupus" names an option and hedges it: asked again, see parse_choice
         return fact.check_answer(parse_choice(fact, text))
     if parse_not_sure(text):
@@ -318,7 +334,7 @@ def parse_answer(fact: Fact, text: str, today: date) -> object:
         value = parse_number(fact, canonical(text))
     elif fact.type == "time_ago":
         value = parse_range_payload(text[len(CHOICE_PREFIX):]) if text.startswith(f"{CHOICE_PREFIX}days:") \
-            else parse_time_ago(canonical(text), today)
+            else parse_time_ago(_with_the_questions_unit(fact, canonical(text)), today)
     else:  # "choices": several options at once
         value = frozenset(parse_choice(fact, part) for part in re.split(r",|\band\b", text) if part.strip())
     return fact.check_answer(value)
@@ -334,6 +350,7 @@ _SOMEONE_ELSE = re.compile(r"\bmy (mum|mom|mother|dad|father|sister|brother|aunt
 _NOT_ME = re.compile(r"\bnot (me|mine|myself)\b|\bnot (him|her)\b|\b(i|she|he) (didnt|never|havent|hasnt)\b|不是我"
                      r"|我(自己|本人)?(没有|没|从来没|从没|不)")
 _PRONOUN = re.compile(r"\b(it|that|them|those|one|any)\b")
+_ALL_BUT_ZH = re.compile(r"^\s*除了(.+?)(以外|之外|外)?[，,、\s]*(其他|其它|别的|剩下)?(的)?(都|全)(没有|没|不是|无)")
 _DID_NOT_ZH = re.compile(r"没(有)?(做|打|用|吃|去|接受|参加|输|试|住院|移植)|没去做|没同意")
 _EARLIER = re.compile(r"\b(19|20)\d\d\b|\byears? ago\b|\blast year\b|\blong ago\b|\bas a (child|kid|teenager)\b|"
                       r"\bwhen i was\b|\bin the past\b")
@@ -360,6 +377,10 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
     if text == f"{CHOICE_PREFIX}none":
         return {f: False for f in ids}
     answers: dict[str, object] = {}
+    all_but = _ALL_BUT_ZH.search(text)
+    if all_but:  # "除了肾移植都没有": that one is a yes, the rest no ("除了高血压都没有": all no)
+        named = _items_named(normalise(all_but.group(1)), members)
+        return {f: f in named for f in ids}
     norm = normalise(canonical(text)) if has_chinese(text) and not polarity(text) else normalise(text)
     if re.fullmatch(r"\d+((\s*(,|and|&|\+)\s*|\s+)\d+)*", norm):  # only item numbers: "1, 3" or "2 and 4"
         for number in _numbers_in(norm):
@@ -376,6 +397,11 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
         if has_negation(clause):  # "no heart problems": a broader word, denied, denies the item too
             named |= {m.id for m in members if any(_has_phrase(clause_norm, w) for w in m.deny_words)}
         # Chinese leaves the "it" out: "医生建议过CAR-T，但我没做"
+        if not named and previous and changed_state(clause) and not has_negation(clause):
+            for item in previous:  # "几年前得过结核，已经治好了": an item about now is a no
+                if by_id[item].about_now:
+                    answers[item] = False
+            continue
         if not named and has_negation(clause) and previous and (
                 _PRONOUN.search(clause_norm) or _DID_NOT_ZH.search(clause)) and not says_not_sure(clause):
             for item in previous:  # "I was offered CAR-T but never had it"

@@ -14,7 +14,7 @@ import cn2an
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _NUMERAL = "零〇一二两三四五六七八九十百千"
 # A numeral run that counts something: followed by a unit or a measure word, or on its own.
-_COUNTED = re.compile(rf"([{_NUMERAL}]+)(?=\s*(多|来)?\s*(岁|周岁|年|个月|月|周|星期|礼拜|天|日|个|项|次|号|$))")
+_COUNTED = re.compile(rf"([{_NUMERAL}]+)(?=\s*(多|来)?\s*(岁|周岁|年|个月|月|周|星期|礼拜|天|日|个|项|次|号|了|啦|$))")
 _RANGE = re.compile(rf"([{_NUMERAL}\d]+)\s*(?:到|至|-|~|或)\s*([{_NUMERAL}\d]+)\s*(个月|年|周|星期|天)")
 _PAIR = re.compile(r"(?<![\d])([一二两三四五六七八九])([二两三四五六七八九])(个月|年|周|星期|天)")  # "一两个月": one or two
 

@@ -22,6 +22,7 @@ COMMAND_WORDS = {
                           r"want to know|got to do|point of|"
                           # about the question ("为什么要问这个"), not any why ("为什么我会得这个病" is for the doctor)
                           r"(为什么|为啥|干嘛|干吗)(要|需要|得)?(问|知道|了解)|问这个|问这些|干什么用|做什么用|有什么用|"
+                          r"(为什么|为啥|干嘛)(要|需要)(我的)?(名字|姓名|电话|手机号|号码|邮箱|年龄|性别)|问.{1,4}?(干嘛|干什么)|"
                           r"(这个|这|这些)(问题)?(是)?(干嘛|干吗|干什么)|^\s*(为什么|为啥)\s*[?？。!！]*\s*$|有什么关系", re.I),
     # "back" but not "it came back" (an answer about the illness), "wrong" but not "what's wrong with me"
     "go_back": re.compile(r"(?<!came )(?<!come )(?<!comes )(?<!coming )(?<!flared )(?<!is )(?<!its )(?<!it's )\bback\b|"
@@ -29,7 +30,8 @@ COMMAND_WORDS = {
                           r"(?<!what's )(?<!whats )(?<!what is )\bwrong\b|\bundo\b|\bfix\b|previous|oops|meant|返回|上一|回到|退回|改一下|改答案|改回答|点错|选错|按错|说错", re.I),
     "start_over": re.compile(r"start|restart|again|reset|beginning|scratch|redo|new|重新|从头|重来|再来一遍", re.I),
     "stop": re.compile(r"\b(stop|quit|cancel|exit|end|enough|abort|terminate|leave me alone|no more questions)\b"
-                       r"|don'?t want to (continue|go on)|停止|停下|退出|结束|不想继续|不继续|不做了|不想做了|不填了|不想填|不聊了|不问了|别问了|算了", re.I),
+                       r"|don'?t want to (continue|go on)|停止|停下|退出|结束|不想继续|不继续|不做了|不想做了|不填了|不想填|不聊了|不问了|别问了|"
+                       r"不弄了|不搞了|算了", re.I),
     "withdraw": re.compile(r"\b(delete|erase|remove|wipe|withdraw|changed my mind)\b|\bforget (me|my|about me|everything|all)\b"
                            r"|don'?t want you to keep|删除|删掉|删了|删|清除|清空|撤回|撤销同意|不要保存|别保存|不要留|改主意", re.I),
 }
@@ -40,7 +42,8 @@ _PLAIN = {
                r"what for|why does (it|that) matter|为什么|为啥|"
                # "为什么要问年龄", "问这个干嘛", "这个是干什么的": about the question, not "why did my lupus come back"
                r"(请问)?(为什么|为啥|干嘛|干吗)(要|需要|得|你要|你们要)?(问|知道|了解)(我)?.{0,8}?|"
-               r"(问|知道)(这个|这些|这)(是|要)?(干嘛|干吗|干什么|做什么|有什么用)(的|用)?|"
+               r"(问|知道)(这个|这些|这|.{1,4}?)(是|要)?(干嘛|干吗|干什么|做什么|有什么用)(的|用)?|"
+               r"(为什么|为啥|干嘛|干吗)(要|需要)(我的|知道我的)?(名字|姓名|电话|手机号|号码|邮箱|年龄|性别)|"
                r"(这个|这些|这)(问题)?(是)?(干嘛|干吗|干什么|做什么|有什么用)(的|用的)?|这有什么关系",
     "go_back": r"(go )?back|go back (one|a step|to the (last|previous) question)|previous( question)?|undo|"
                r"(i want to |let me |can i )?change (my )?(last |previous )?answer|i made a mistake|"
@@ -48,8 +51,9 @@ _PLAIN = {
     "start_over": r"start (over|again)|restart|start from the (beginning|start)|begin again|from the beginning|"
                   r"(我要|我想|请)?(重新开始|从头开始|从头来|重新来|重来|再来一遍|重新填)",
     "stop": r"stop|quit|cancel|exit|end|end (this|the chat)|stop (this|it|now|the questions)|i want to stop|"
-            r"(我要|我想|请)?(停止|停下|退出|结束)(吧|了)?|(我)?(不想|不要|不)(再)?(继续|做|填|聊)(下去)?了?|不做了|"
-            r"不填了|不聊了|别问了|不问了|算了(吧)?|先这样吧",
+            r"(算了[，,]?\s*)?((我要|我想|请)?(停止|停下|退出|结束)(吧|了)?|停(吧|一下)?|"
+            r"(我)?(不想|不要|不)(再)?(继续|做|填|聊|弄|搞)(下去)?了?|不做了|"
+            r"不填了|不聊了|别问了|不问了|算了(吧)?|先这样吧)",
     "withdraw": r"(please )?(delete|erase|remove|wipe) (my|all my|all of my|all the) (data|details|answers|information|info)"
                 r"|(delete|erase|wipe) (everything|it all)|forget (me|my data|everything)|withdraw( my consent)?|i changed my mind|"
                 r"(我改主意了[，,]?\s*)?(请|麻烦)?(你)?(把|将)?(我的|我)?(个人)?(所有)?(信息|数据|资料|回答|记录|答案|我说的|我填的)?(都|全部|全)?"

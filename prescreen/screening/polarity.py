@@ -31,8 +31,12 @@ _NOT_SURE = [
 ]
 # Chinese has no spaces between words, so its phrases are found anywhere in the reply.
 _NOT_SURE_ZH = ["应该是吧", "应该吧", "算是吧", "大概是", "也许吧", "好像是", "记不太清", "不想说", "不方便说", "不太记得", "不知道", "不确定", "不清楚", "记不清", "记不得", "不记得", "忘了", "忘记了", "可能", "也许", "说不准", "不太清楚",
-                "不好说", "说不好", "问医生", "不想回答", "不愿意说", "不愿回答", "保密", "大概吧", "好像", "应该是吧", "不太确定", "搞不清"]
+                "不好说", "说不好", "说不清", "说不上来", "讲不清", "问医生", "不想回答", "不愿意说", "不愿回答", "保密", "大概吧", "好像", "应该是吧", "不太确定", "搞不清"]
 _NOT_SURE_RE = re.compile(r"(?<![\w])(" + "|".join(_NOT_SURE) + r")(?![\w])|" + "|".join(_NOT_SURE_ZH))
+# "应该还在活动", "大概用过吧": a hedge, unless the reply corrects itself ("点错了，应该是没有") or gives a
+# number ("大概5年前" is a duration, read in durations).
+_HEDGE_ZH = re.compile(r"应该(?!选)|(大概|大约|估计)(?!\s*[\d零〇一二两三四五六七八九十半几])")
+_CORRECTING_ZH = re.compile(r"点错|选错|按错|说错|打错|弄错|不对|错了")
 
 _NEGATIONS = {
     "no", "nope", "nah", "naw", "nay", "n", "noo", "nooo", "nop", "never", "not", "none", "nothing", "neither",
@@ -54,8 +58,12 @@ _YES_PHRASES = re.compile(
     r"(a few|several|many|two|three) times|once|twice|sometimes|often|every day|all the time|at times|on and off)(?!\w)")
 _CHINESE_NO = re.compile(r"没有|木有|没|不是|不对|不|否|无|从未|从来没|阴性|未曾")
 _CHINESE_YES = re.compile(r"是的|是|有的|有|对的|对|嗯|阳性|确诊|当然|肯定|同意|愿意|(?<![挺很还蛮真])好的|好啊|好吧|可以|(?<!还)行|确实|"
-                          r"(试|用|做|打|吃|输|得|患|接受|参加|住)过")
-_CHINESE_QUESTION = re.compile(r"[\u3400-\u9fff][吗嘛][？?]?\s*$")
+                          r"(试|用|做|打|吃|输|得|患|接受|参加|住|想)过|偶尔|有时|经常|常常|时不时|老是|总是|会想")
+# "不是没得过", "不能说没有", "没有不同意": two negations make a yes.
+_DOUBLE_NEGATION_ZH = re.compile(r"(不是|并不是|并非|不能说|不可能|也不是)\s*(没有|没|不)|没有?不(同意|愿意)")
+# "会不会收费", "以后可以撤回吗": a question back, not an answer.
+_CHINESE_QUESTION = re.compile(r"[\u3400-\u9fff][吗嘛][？?]?\s*$|会不会|能不能|可不可以|要不要|需不需要|用不用|收不收|"
+                               r"(?<!应该)是不是|多少钱|怎么办|[\u3400-\u9fff][？?]\s*$")
 # Chinese yes-words written with a negation character: "没错" is "that's right".
 _CHINESE_YES_NEGATION_SHAPED = re.compile(r"没错|可不是|不就是|那还用说")
 # "是也不是", "有也没有": both at once.
@@ -67,9 +75,10 @@ _CONTRAST = re.compile(r"(?<!\w)(but|though|although|however|except|apart from|b
 # "oops I meant no", "sorry, I mean yes": the correction is the answer.
 _MEANT = re.compile(r"(?<!\w)(?:(?:i )?(?:meant|mean|meant to say|wanted to say)|actually|well actually) (yes|no)(?!\w)")
 # "我点错了，应该是没有", "刚才那个我想选没有", "其实是有的": the same, in Chinese.
-MEANT_ZH = r"(?:应该是|应该选|应该|我想选|想选的是|本来想选|本来想说|我是想说|我想说的是|我的意思是|其实是|其实|我要选|改成|改为|换成)"
+MEANT_ZH = r"(?:应该选|我想选|想选的是|本来想选|本来想说|我是想说|我想说的是|我的意思是|其实是|其实|我要选|改成|改为|换成)"
 _MEANT_ZH = re.compile(MEANT_ZH + r"\s*[“\"'「]?\s*(不是|没有|没|否|不|是|有|对)"
-                       r"|(?:点错|选错|按错|说错|打错|弄错)了?[，,。\s]*(不是|没有|没|否|是|有|对)")
+                       r"|(?:点错|选错|按错|说错|打错|弄错|不对)了?[，,。\s]*(?:应该是|应该选|应该|是)?\s*"
+                       r"(不是|没有|没|否|是|有|对)(?:的|了|啊|吧)?\s*(?=[。！!，,]|$)")
 # Common typos of the few words that decide a reply ("not sur", "non of these", "nothin").
 _TYPOS = {"sur": "sure", "shure": "sure", "suer": "sure", "sre": "sure", "non": "none", "nothin": "nothing",
           "nothng": "nothing", "noting": "nothing", "nver": "never", "neva": "never", "nevr": "never", "yse": "yes",
@@ -80,8 +89,10 @@ _TYPOS = {"sur": "sure", "shure": "sure", "suer": "sure", "sre": "sure", "non": 
 
 
 def simplify(text: str) -> str:
-    """Lower case, apostrophes dropped ("don't" -> "dont"), common typos mended, clause punctuation kept."""
+    """Lower case, apostrophes dropped ("don't" -> "dont"), common typos mended, clause punctuation kept;
+    a Chinese double negation said as the yes it is ("不是没得过" -> "是得过")."""
     text = (text or "").lower().replace("’", "'").replace("‘", "'").replace("'", "")
+    text = _DOUBLE_NEGATION_ZH.sub(lambda m: m.group(3) or "是", text)
     text = re.sub(r"[\"“”*_~`]", " ", text)
     text = re.sub(r"[a-z]+", lambda m: _TYPOS.get(m.group(0), m.group(0)), text)
     return " ".join(text.split())
@@ -94,7 +105,11 @@ def clauses(text: str) -> list[str]:
 
 
 def says_not_sure(text: str) -> bool:
-    return bool(_NOT_SURE_RE.search(simplify(text)))
+    return _hedged(simplify(text))
+
+
+def _hedged(simple: str) -> bool:
+    return bool(_NOT_SURE_RE.search(simple)) or (bool(_HEDGE_ZH.search(simple)) and not _CORRECTING_ZH.search(simple))
 
 
 def has_negation(text: str) -> bool:
@@ -104,12 +119,14 @@ def has_negation(text: str) -> bool:
 def polarity(text: str) -> str | None:
     """YES, NO, NOT_SURE, MIXED, or None when the reply says neither."""
     simple = simplify(text)
-    if not simple or _CHINESE_QUESTION.search(simple):  # "以后可以撤回吗": a question back, not a yes
+    if not simple:
         return None
     meant = _meant(simple)
     if meant is not None:
         return YES if meant else NO
-    if _NOT_SURE_RE.search(simple):
+    if _CHINESE_QUESTION.search(simple):  # "以后可以撤回吗": a question back, not a yes
+        return None
+    if _hedged(simple):
         return NOT_SURE
     if _CHINESE_BOTH.search(simple):
         return MIXED
@@ -171,7 +188,7 @@ def correction(text: str) -> bool | None:
 def _meant(simple: str) -> bool | None:
     """The last "I meant yes/no" in a reply, in either language ("应该是吧" is a hedge, not a correction)."""
     found = [(m.start(), m.group(1) == "yes") for m in _MEANT.finditer(simple)]
-    if not _NOT_SURE_RE.search(simple):
+    if not _hedged(simple):
         found += [(m.start(), (m.group(1) or m.group(2)) in ("是", "有", "对")) for m in _MEANT_ZH.finditer(simple)]
     return max(found)[1] if found else None
 
