@@ -197,6 +197,13 @@ def _p(context: str, message: str) -> LazyText:
     return text
 
 
+def said(value: str | None) -> str | None:
+    """A stored choice in the current language: a choice is stored as its English label
+    ("Morning (9-12)", "Mandarin"), the catalog's key, and reads translated; words the patient
+    typed have no catalog entry and are kept exactly as typed."""
+    return gettext(value) if value else value
+
+
 def join(separator: str, parts) -> str:
     """`separator.join(parts)` with lazy texts translated first (str.join reads a str subclass's own value)."""
     return str(separator).join(str(p) for p in parts)

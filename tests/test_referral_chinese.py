@@ -94,7 +94,8 @@ def test_the_whole_contact_steps_in_chinese_make_one_handoff_with_a_chinese_cons
     assert handoff.trial_id == catalog.trials[1].id == trial.id
     contact = handoff.contact
     assert (contact.name, contact.phone, contact.email) == ("张伟", "+8613812345678", None)
-    assert (contact.preferred_time, contact.language, contact.medicines) == ("下午3点以后", "普通话", None)
+    # A choice is stored as its English label (the summary shows it in the site's language); typed words as typed.
+    assert (contact.preferred_time, contact.language, contact.medicines) == ("下午3点以后", "Mandarin", None)
     assert (handoff.consent_language, handoff.consent_version) == ("zh", CONSENT_VERSIONS["zh"])
     assert handoff.consent_text == consent[:-len("您同意吗？")]
     assert said[-1].startswith("谢谢您。您的回答和联系方式将发送给") and "只能由研究团队决定" in said[-1]
@@ -112,7 +113,9 @@ def test_the_consent_question_and_every_detail_question_has_chinese_buttons_with
         {"title": "上午（9-12点）", "payload": "choice:morning"}, {"title": "下午（12-18点）", "payload": "choice:afternoon"},
         {"title": "晚上（18-20点）", "payload": "choice:evening"}, {"title": "任何时间", "payload": "choice:any"}]
     play(chat, referral, ["choice:evening"])
-    assert referral.contact["preferred_time"] == "晚上（18-20点）"
+    assert referral.contact["preferred_time"] == "Evening (6-8)"
+    with i18n.using("zh"):
+        assert i18n.said(referral.contact["preferred_time"]) == "晚上（18-20点）"
     assert chat.ask(referral, "self").buttons == [
         {"title": "普通话", "payload": "choice:mandarin"}, {"title": "粤语", "payload": "choice:cantonese"},
         {"title": "英语", "payload": "choice:english"}, {"title": "其他语言", "payload": "other"}]
@@ -183,9 +186,9 @@ def test_a_bad_phone_gets_a_clear_chinese_reply_and_is_asked_again(catalog, chat
 
 
 @pytest.mark.parametrize("typed, stored", [
-    ("上午", "上午（9-12点）"), ("上午吧", "上午（9-12点）"), ("最好是下午", "下午（12-18点）"), ("晚上。", "晚上（18-20点）"),
-    ("随时都可以", "任何时间"), ("下午3点以后", "下午3点以后"), ("工作日晚上", "工作日晚上"), ("周末", "周末"),
-    ("morning", "上午（9-12点）"),
+    ("上午", "Morning (9-12)"), ("上午吧", "Morning (9-12)"), ("最好是下午", "Afternoon (12-6)"),
+    ("晚上。", "Evening (6-8)"), ("随时都可以", "Any time"), ("下午3点以后", "下午3点以后"), ("工作日晚上", "工作日晚上"),
+    ("周末", "周末"), ("morning", "Morning (9-12)"),
 ])
 def test_chinese_times(catalog, chat, adult, typed, stored):
     referral = at_step(catalog, chat, adult, "time")
@@ -194,8 +197,8 @@ def test_chinese_times(catalog, chat, adult, typed, stored):
 
 
 @pytest.mark.parametrize("typed, stored", [
-    ("中文", "普通话"), ("普通话", "普通话"), ("说普通话吧", "普通话"), ("粤语", "粤语"), ("广东话", "粤语"), ("英语", "英语"),
-    ("English", "英语"), ("温州话", "温州话"), ("普通话或者英语", "普通话或者英语"),
+    ("中文", "Mandarin"), ("普通话", "Mandarin"), ("说普通话吧", "Mandarin"), ("粤语", "Cantonese"), ("广东话", "Cantonese"),
+    ("英语", "English"), ("English", "English"), ("温州话", "温州话"), ("普通话或者英语", "普通话或者英语"),
 ])
 def test_chinese_language_names(catalog, chat, adult, typed, stored):
     referral = at_step(catalog, chat, adult, "language")
@@ -371,7 +374,7 @@ def test_a_chinese_conversation_stores_its_consent_in_chinese_with_its_version(a
             HandoffRecord.screening_id == slots["referral"]["screening_id"])).all()
         consent = session.get(ConsentRecord, handoff.consent_id)
         assert (handoff.contact_name, handoff.contact_phone, handoff.contact_email) == ("欧阳娜娜", "057187654321", None)
-        assert (handoff.preferred_time, handoff.language) == ("工作日晚上", "粤语")
+        assert (handoff.preferred_time, handoff.language) == ("工作日晚上", "Cantonese")
         assert (consent.language, consent.version) == ("zh", CONSENT_VERSIONS["zh"])
         assert consent.text.startswith("在留下联系方式之前") and "删除我的数据" in consent.text
         assert handoff.payload["consent"]["language"] == "zh"

@@ -200,7 +200,8 @@ def test_the_staff_pages_are_in_chinese_for_a_chinese_site(web, catalog):  # noq
     assert "<h1>希望被联系的患者</h1>" in page and "收到时间 <span class=\"zone\">(北京时间)</span>" in page
     title = catalog.trial(ADULT_TRIAL).short_title.resolve("zh")
     rich = row_of(page, web.ids["rich"][0])
-    assert profile_of(rich) == ("34岁 · 女 · 系统性红斑狼疮（SLE） · 患者本人回答 · Mandarin · 方便联系的时间："
+    # "Mandarin" was a tapped choice: it reads in the page's language; "weekday mornings" was typed: as typed.
+    assert profile_of(rich) == ("34岁 · 女 · 系统性红斑狼疮（SLE） · 患者本人回答 · 普通话 · 方便联系的时间："
                                 f"weekday mornings · {title} · 可能适合 · 新收到")
     assert f">{RICH_NAME}</a>" in rich  # the name as typed
     assert profile_of(row_of(page, web.ids["gone"][0])) == f"患者已撤回 · {title}"

@@ -16,7 +16,8 @@ from prescreen.staff.review import DELIVERY_LABELS, STATUSES
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
-TEMPLATES.globals.update(statuses=STATUSES, criterion_labels=STATUS_LABELS, delivery_labels=DELIVERY_LABELS)
+TEMPLATES.globals.update(statuses=STATUSES, criterion_labels=STATUS_LABELS, delivery_labels=DELIVERY_LABELS,
+                        said=i18n.said)
 i18n.jinja_i18n(TEMPLATES)
 
 LANGUAGE_COOKIE = "prescreen_staff_language"

@@ -631,21 +631,22 @@ def _bare_zh(text: str) -> str:
 
 def _pick(text: str, options: dict[str, str], free_text: bool, chinese: dict[str, tuple[str, ...]] | None = None,
           exact: bool = False) -> str:
-    """A tapped or typed choice, stored in the conversation's language ("Morning (9-12)", "上午（9-12点）");
+    """A tapped or typed choice, stored as its English label ("Morning (9-12)": the summary shows it in the
+    site's language, `i18n.said`);
     with `free_text`, other words are kept as typed. Chinese words name a choice when one choice is named
     (`exact`: when the reply is only that word: "下午3点以后" is kept as typed, it says more)."""
     if text.startswith("choice:") and text[7:] in options:
-        return str(options[text[7:]])
+        return options[text[7:]].original
     norm = normalise(text)
     for key, label in options.items():
         if key in norm or normalise(label) == norm:
-            return str(label)
+            return label.original
     if chinese and has_chinese(text):
         bare = _bare_zh(text)
         named = [key for key, words in chinese.items() if any(bare == word or (not exact and word in bare)
                                                               for word in words)]
         if len(named) == 1:
-            return str(options[named[0]])
+            return options[named[0]].original
     allowed = _TIME_OK if exact else _NAME_OK  # a time may have digits: "after 3pm", "下午3点以后"
     if free_text and not _has_control(text) and allowed.match(text.strip()) and len(text.strip()) <= 60:
         return " ".join(text.split())

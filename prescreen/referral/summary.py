@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
@@ -99,7 +99,8 @@ def _context(catalog, trial, site, result, answers, respondent, contact, consent
         "verdict_label": str(VERDICT_LABELS[result.verdict]),
         "waiting": waiting,
         "study_status": str(STUDY_STATUS_LABELS.get(trial.status, trial.status)),
-        "contact": contact,
+        # A choice is stored as its English label and shown in the site's language; typed words as typed.
+        "contact": replace(contact, preferred_time=i18n.said(contact.preferred_time), language=i18n.said(contact.language)),
         "consent": consent,
         "consent_language": str(LANGUAGE_NAMES.get(consent.language or "", consent.language or "")),
         "consent_accepted": local_time(consent.accepted_at, tz),
@@ -179,8 +180,8 @@ def profile(catalog: Catalog, trial: Trial | None, values: Mapping[str, Any], re
     age = age if isinstance(age, int) and not isinstance(age, bool) else None
     sex = _option(facts.get("sex"), values.get("sex"))
     illness = _option(facts.get("condition"), values.get("condition"))
-    language = (contact.get("language") or "").strip() or None
-    best_time = (contact.get("preferred_time") or "").strip() or None
+    language = i18n.said((contact.get("language") or "").strip() or None)
+    best_time = i18n.said((contact.get("preferred_time") or "").strip() or None)
     found = {
         "age": age, "sex": sex, "illness": illness, "answered_by": answered_by(respondent, age),
         "language": language, "best_time": best_time, "study": trial.short_title if trial is not None else (study or ""),

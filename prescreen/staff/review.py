@@ -209,7 +209,7 @@ def export_csv(db: Database, actor: str, sites: frozenset[str], filters: Filters
             STATUSES[h.status], _("yes") if view["withdrawn"] else _("no"), p.get("verdict", ""),
             view["earliest"].isoformat() if view["earliest"] else "", p.get("age"), p.get("sex"),
             p.get("illness"), p.get("answered_by"), h.contact_name, h.contact_phone or "",
-            h.contact_email or "", h.preferred_time or "", h.language or "", view["medicines"] or "", notes,
+            h.contact_email or "", i18n.said(h.preferred_time) or "", i18n.said(h.language) or "", view["medicines"] or "", notes,
             DELIVERY_LABELS[delivery_status(h.outbox)])])
     return out.getvalue()
 
