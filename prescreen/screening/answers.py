@@ -377,6 +377,9 @@ def parse_group_answer(group: QuestionGroup, members: Iterable[Fact], text: str,
     if text == f"{CHOICE_PREFIX}none":
         return {f: False for f in ids}
     answers: dict[str, object] = {}
+    corrected = list(_SELF_CORRECTION_ZH.finditer(text))  # "有癌症，不对，是没有": what follows counts
+    if corrected and corrected[-1].start() > 0 and text[corrected[-1].end():].strip():
+        text = text[corrected[-1].end():]
     all_but = _ALL_BUT_ZH.search(text)
     if all_but:  # "除了肾移植都没有": that one is a yes, the rest no ("除了高血压都没有": all no)
         named = _items_named(normalise(all_but.group(1)), members)

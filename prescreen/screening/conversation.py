@@ -441,6 +441,8 @@ def is_question(text: str) -> bool:
 
 def _answers_here(text: str) -> bool:
     """"yes no I mean no" corrects itself in one message; "oops I meant no" corrects the answer before."""
+    if re.search(r"上一题|上一个问题|上个问题|前一题|刚才那|刚才的", text):  # "不对，上一题应该选没有": the one before
+        return False
     before = re.split(r"\b(?:i )?(?:meant|mean|actually)\b|点错|选错|按错|说错|打错|弄错|" + MEANT_ZH, simplify(text))[0]
     return polarity(before) is not None
 

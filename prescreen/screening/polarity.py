@@ -37,6 +37,7 @@ _NOT_SURE_RE = re.compile(r"(?<![\w])(" + "|".join(_NOT_SURE) + r")(?![\w])|" + 
 # number ("大概5年前" is a duration, read in durations).
 _HEDGE_ZH = re.compile(r"应该(?!选)|(大概|大约|估计)(?!\s*[\d零〇一二两三四五六七八九十半几])")
 _CORRECTING_ZH = re.compile(r"点错|选错|按错|说错|打错|弄错|不对|错了")
+_SAID_WRONG_ZH = re.compile(r"(点错|选错|按错|说错|打错|弄错)了?")
 
 _NEGATIONS = {
     "no", "nope", "nah", "naw", "nay", "n", "noo", "nooo", "nop", "never", "not", "none", "nothing", "neither",
@@ -188,6 +189,12 @@ def correction(text: str) -> bool | None:
 def _meant(simple: str) -> bool | None:
     """The last "I meant yes/no" in a reply, in either language ("应该是吧" is a hedge, not a correction)."""
     found = [(m.start(), m.group(1) == "yes") for m in _MEANT.finditer(simple)]
+    if not found and not _MEANT_ZH.search(simple):  # "我刚才说错了，没有复发": what follows the "I said it wrong"
+        marker = list(_SAID_WRONG_ZH.finditer(simple))
+        rest = simple[marker[-1].end():] if marker else ""
+        value = polarity(rest) if rest.strip(" ，,。") else None
+        if value in (YES, NO):
+            return value == YES
     if not _hedged(simple):
         found += [(m.start(), (m.group(1) or m.group(2)) in ("是", "有", "对")) for m in _MEANT_ZH.finditer(simple)]
     return max(found)[1] if found else None
