@@ -147,7 +147,7 @@ def utterances_section(data: dict) -> list[str]:
         "mid-screening, in its own conversation, through the REST channel against the real servers; the stored "
         "state says what was understood (`tests/utterance_suite.py`). Targets: "
         f"{data['thresholds']['negations_as_yes']} negations stored as yes, {data['thresholds']['erasures']} "
-        f"erasures without an explicit yes, at least {data['thresholds']['understood_pct']} % understood.",
+        f"erasures without an explicit yes, at least {_per_language(data['thresholds']['understood_pct'])} understood.",
         "",
         "| language | replies | understood | negations stored as yes | erasures | crisis support unasked | judged |",
         "|---|---|---|---|---|---|---|",
@@ -155,17 +155,26 @@ def utterances_section(data: dict) -> list[str]:
     for language, row in data["languages"].items():
         lines.append(f"| {language} | {row['count']} | {row['understood']} ({row['understood_pct']} %) | "
                      f"{row['negations_as_yes']} | {row['erasures']} | {row.get('crisis_unasked', 0)} | "
-                     f"{'yes: ' + mark(row['meets_thresholds']) if row['judged'] else 'not yet (Chinese is its own issue)'} |")
-    english = data["languages"].get("en")
-    if english:
-        lines += ["", "English by category:", "", "| category | replies | understood |", "|---|---|---|"]
-        for name, row in sorted(english["categories"].items()):
-            lines.append(f"| {name} | {row['count']} | {row['understood_pct']} % |")
-        misses = english.get("misses") or []
+                     f"{'yes: ' + mark(row['meets_thresholds']) if row['judged'] else 'no'} |")
+    for language, name in (("en", "English"), ("zh", "Chinese")):
+        found = data["languages"].get(language)
+        if not found:
+            continue
+        lines += ["", f"{name} by category:", "", "| category | replies | understood |", "|---|---|---|"]
+        for category, row in sorted(found["categories"].items()):
+            lines.append(f"| {category} | {row['count']} | {row['understood_pct']} % |")
+        misses = found.get("misses") or []
         if misses:
-            lines += ["", "What is still missed (English):", ""]
+            lines += ["", f"What is still missed ({name}):", ""]
             lines += [f"- {m.get('category', '')} at {m.get('context', '')}: \"{m.get('utterance', '')}\"" for m in misses[:12]]
     return lines + [""]
+
+
+def _per_language(value) -> str:
+    """95 -> "95 %"; {"en": 97, "zh": 95} -> "97 % (en), 95 % (zh)"."""
+    if isinstance(value, dict):
+        return ", ".join(f"{pct} % ({language})" for language, pct in value.items())
+    return f"{value} %"
 
 
 def cluster_section(data: dict) -> list[str]:

@@ -8,7 +8,7 @@ and writes, per language and per category: count, understood %, negations stored
 explicit yes, contexts not reached, crisis support shown for a message that said nothing of the kind
 (counted, not a threshold); and every miss (context, utterance, expected, observed, reply). The runner
 and the judging are tests/utterance_suite.py; tests/test_utterances.py asserts the thresholds on English.
-Chinese (zh.yml, when present) is measured but not yet held to the thresholds (its own issue).
+Chinese (zh.yml) is held to the same thresholds, with 95 % understood.
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from load import machine  # noqa: E402
 from servers import Assistant  # noqa: E402
 from utterance_suite import SUITE_DIR, load_suite, miss_rows, run_suite, summarize  # noqa: E402
 
-THRESHOLDS = {"negations_as_yes": 0, "erasures": 0, "understood_pct": 97.0}
-JUDGED = {"en"}  # languages held to the thresholds
+THRESHOLDS = {"negations_as_yes": 0, "erasures": 0, "understood_pct": {"en": 97.0, "zh": 95.0}}
+JUDGED = {"en", "zh"}  # languages held to the thresholds (tests/test_utterances.py)
 
 
 def main() -> int:
@@ -56,7 +56,7 @@ def main() -> int:
                 "judged": judged,
                 "meets_thresholds": judged and summary["negations_as_yes"] <= THRESHOLDS["negations_as_yes"]
                 and summary["erasures"] <= THRESHOLDS["erasures"] and summary["navigation_failures"] == 0
-                and summary["understood_pct"] >= THRESHOLDS["understood_pct"],
+                and summary["understood_pct"] >= THRESHOLDS["understood_pct"][language],
                 "misses": miss_rows(results),
             })
             out["languages"][language] = summary

@@ -1,9 +1,9 @@
-"""The English utterance suite (tests/utterances/en.yml) against the real servers, with issue 12's thresholds:
-no negation stored as yes, no erasure without an explicit yes, at least 97 % understood in context.
+"""The utterance suites against the real servers: English (tests/utterances/en.yml) with issue 12's thresholds
+(no negation stored as yes, no erasure without an explicit yes, at least 97 % understood in context) and
+Chinese (zh.yml) with issue 15's (the same, and at least 95 % understood).
 
 Every case is typed mid-screening, in its own conversation, through the REST channel (see
 tests/utterance_suite.py). On failure every miss is printed: context, utterance, expected, observed, reply.
-The Chinese file (zh.yml, if present) is not judged here yet: Chinese is its own issue.
 """
 from datetime import date
 
@@ -12,7 +12,7 @@ import pytest
 from utterance_suite import (Case, Judge, State, category_counts, format_misses, load_facts, load_suite, run_suite,
                              summarize)
 
-UNDERSTOOD_TARGET = 97.0
+UNDERSTOOD_TARGET = {"en": 97.0, "zh": 95.0}
 
 
 def test_the_suite_is_large_and_varied_enough():
@@ -31,15 +31,13 @@ def test_the_suite_is_large_and_varied_enough():
     assert not twice, f"written twice in the same context: {twice}"
 
 
-def test_the_chinese_file_loads_and_is_marked_as_not_yet_judged():
-    from utterance_suite import SUITE_DIR
-    import yaml
-
-    path = SUITE_DIR / "zh.yml"
-    if not path.exists():
-        pytest.skip("no Chinese utterances yet")
-    assert yaml.safe_load(path.read_text(encoding="utf-8"))["judged"] is False
-    assert len(load_suite("zh")) >= 200
+def test_the_chinese_suite_is_large_and_varied_enough():
+    cases = load_suite("zh")
+    counts = category_counts(cases)
+    assert len(cases) >= 200, len(cases)
+    required = {"yes", "no", "not_sure", "numbers", "durations", "checklists", "why", "go_back", "start_over", "stop",
+                "delete", "crisis", "negations", "hedges"}
+    assert required <= set(counts), required - set(counts)
 
 
 # --- the judge itself, on states written by hand (no servers) ----------------------------------------------
@@ -126,8 +124,9 @@ def test_a_question_at_consent_must_keep_the_offer(judge):
 
 # --- the suite against the real servers ---------------------------------------------------------------------
 
-def test_english_utterances_are_understood_in_context(assistant):
-    results = run_suite(assistant, load_suite("en"), workers=4)
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_utterances_are_understood_in_context(assistant, language):
+    results = run_suite(assistant, load_suite(language), workers=4)
     summary = summarize(results)
     lines = [f"{summary['understood']}/{summary['count']} understood ({summary['understood_pct']} %), "
              f"{summary['negations_as_yes']} negations stored as yes, {summary['erasures']} erasures, "
@@ -141,4 +140,4 @@ def test_english_utterances_are_understood_in_context(assistant):
     assert summary["navigation_failures"] == 0, report
     assert summary["negations_as_yes"] == 0, report
     assert summary["erasures"] == 0, report
-    assert summary["understood_pct"] >= UNDERSTOOD_TARGET, report
+    assert summary["understood_pct"] >= UNDERSTOOD_TARGET[language], report
