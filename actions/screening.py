@@ -132,8 +132,11 @@ def repeat_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[
     if stage == CONTACT:
         from actions.referral import referral_of
 
-        question = REFERRAL.ask(referral_of(tracker), screening_of(tracker).respondent)
-        send(dispatcher, [*replies, *([question] if question else [])])
+        screening = screening_of(tracker)
+        question = REFERRAL.ask(referral_of(tracker), screening.respondent)
+        # The result cards again, in the new language (the page redraws them); not the results' chat text.
+        cards = [m for m in CONVERSATION.results(screening) if m.custom is not None]
+        send(dispatcher, [*replies, *cards, *([question] if question else [])])
         return []
     if stage == ERASE:
         send(dispatcher, [*replies, Message(wording.ERASE_QUESTION, [button(wording.YES_ERASE, "yes"),

@@ -1,6 +1,8 @@
 """The contact-step actions with rasa_sdk's Tracker and CollectingDispatcher, writing to
 the test database (set up in conftest.py)."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -133,3 +135,16 @@ def test_i_forget_is_not_sure_and_never_asks_to_erase(planner):
     messages, events = run(ActionScreeningTurn(), tracker("actions-7", "I forget", "withdraw",
                                                           {"screening": screening.to_json(), "stage": "screening"}))
     assert all(e["name"] != "stage" for e in events) and wording.ERASE_QUESTION not in [m.get("text") for m in messages]
+
+
+def test_asking_for_chinese_at_the_offer_redraws_the_cards_and_asks_the_offer_again_in_chinese(adult):
+    slots, messages = show_results("actions-zh-switch", adult)
+    english_cards = [m["custom"] for m in messages if m.get("custom")][-1]["results"]
+    messages, events = run(ActionContactTurn(), tracker("actions-zh-switch", "请用中文", "nlu_fallback", slots))
+    assert slot("language", "zh") in events
+    [cards] = [m["custom"]["results"] for m in messages if m.get("custom")]
+    assert [c["trial_id"] for c in cards] == [c["trial_id"] for c in english_cards]  # the same results
+    assert all(re.search(r"[\u4e00-\u9fff]", c["title"]) and re.search(r"[\u4e00-\u9fff]", c["message"]) for c in cards)
+    assert re.search(r"[\u4e00-\u9fff]", messages[-1]["text"]) and messages[-1]["buttons"]  # the offer, in Chinese
+    assert [b["payload"] for b in messages[-1]["buttons"]] == [
+        b["payload"] for b in show_results("actions-zh-switch-2", adult)[1][-1]["buttons"]]
