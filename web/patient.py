@@ -24,6 +24,7 @@ from sanic import Sanic, response
 
 from prescreen import i18n
 from prescreen.i18n import _
+from prescreen.screening import wording
 from prescreen.screening.trials import load_catalog
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -68,19 +69,6 @@ def page_language(request) -> str:
         request.headers.get("accept-language"))
 
 
-def in_words(items) -> str:
-    """"Hangzhou, Nanjing and Wuhan" / "杭州、南京和武汉", in the current language."""
-    items = [str(item) for item in items]
-    if len(items) < 2:
-        return "".join(items)
-    return _("{first} and {last}").format(first=i18n.join(_(", "), items[:-1]), last=items[-1])
-
-
-def listed(items) -> str:
-    """"A, B, C" / "A、B、C", in the current language."""
-    return i18n.join(_(", "), items)
-
-
 def space() -> str:
     """What stands between two sentences, or after a label: a space in English, nothing in Chinese."""
     return "" if i18n.current() == "zh" else " "
@@ -120,8 +108,8 @@ def render_page(catalog, socket_url: str, language: str) -> str:
     with i18n.using(language):
         places = sorted({site.city for trial in catalog.trials for site in trial.sites})
         return TEMPLATES.get_template("patient.html.j2").render(
-            trials=catalog.trials, places=in_words(places), socket_url=socket_url, widget=WIDGET,
-            language=language, html_lang=HTML_LANG[language], listed=listed, sentences=sentences,
+            trials=catalog.trials, places=wording.and_list(places), socket_url=socket_url, widget=WIDGET,
+            language=language, html_lang=HTML_LANG[language], listed=wording.plain_list, sentences=sentences,
             space=space(), texts=script_texts(language))
 
 

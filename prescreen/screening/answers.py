@@ -286,7 +286,7 @@ def parse_choice(fact: Fact, text: str) -> str:
             if any(_has_phrase(norm, p) or normalise(p) == norm for p in phrases):
                 (denied if has_negation(clause) and not _negation_is_inside_option(clause, phrases) else named).add(option.id)
     matched = [o.id for o in fact.options if o.id in named - denied]
-    labels = join(_(", "), (o.label for o in fact.options))
+    labels = wording.plain_list(o.label for o in fact.options)
     if len(matched) == 1 and not says_not_sure(text):
         return matched[0]
     if len(matched) == 1:
