@@ -23,17 +23,20 @@ COMMAND_WORDS = {
                           # about the question ("为什么要问这个"), not any why ("为什么我会得这个病" is for the doctor)
                           r"(为什么|为啥|干嘛|干吗)(要|需要|得)?(问|知道|了解)|问这个|问这些|干什么用|做什么用|有什么用|"
                           r"(为什么|为啥|干嘛)(要|需要)(我的)?(名字|姓名|电话|手机号|号码|邮箱|年龄|性别)|问.{1,4}?(干嘛|干什么)|"
-                          r"(这个|这|这些)(问题)?(是)?(干嘛|干吗|干什么)|^\s*(为什么|为啥)\s*[?？。!！]*\s*$|有什么关系", re.I),
+                          r"(这个|这|这些)(问题)?(是)?(干嘛|干吗|干什么)|^\s*(为什么|位什么|为啥)(呢)?\s*[?？。!！]*\s*$|有什么关系|"
+                          r"(为什么|为啥)(需要|要回答|要答|要填)(这个|这些)|(为什么|为啥)这个(很)?重要", re.I),
     # "back" but not "it came back" (an answer about the illness), "wrong" but not "what's wrong with me"
     "go_back": re.compile(r"(?<!came )(?<!come )(?<!comes )(?<!coming )(?<!flared )(?<!is )(?<!its )(?<!it's )\bback\b|"
                           r"change (my|the|that|an?) ?(last |previous )?answer|\bchange (it|that)\b|mistake|"
-                          r"(?<!what's )(?<!whats )(?<!what is )\bwrong\b|\bundo\b|\bfix\b|previous|oops|meant|返回|上一|回到|退回|改一下|改答案|改回答|点错|选错|按错|说错", re.I),
-    "start_over": re.compile(r"start|restart|again|reset|beginning|scratch|redo|new|重新|从头|重来|再来一遍", re.I),
+                          r"(?<!what's )(?<!whats )(?<!what is )\bwrong\b|\bundo\b|\bfix\b|previous|oops|meant|返回|反回|上一|回到|退回|回去|后退|撤销|"
+                          r"改一下|改答案|改回答|点错|选错|按错|说错|答错|回答不对", re.I),
+    "start_over": re.compile(r"start|restart|again|reset|beginning|scratch|redo|new|重新|从新|从头|重头|重来|再来一遍|再来一次|重置|从第一题", re.I),
     "stop": re.compile(r"\b(stop|quit|cancel|exit|end|enough|abort|terminate|leave me alone|no more questions)\b"
                        r"|don'?t want to (continue|go on)|停止|停下|退出|结束|不想继续|不继续|不做了|不想做了|不填了|不想填|不聊了|不问了|别问了|"
-                       r"不弄了|不搞了|算了", re.I),
+                       r"不弄了|不搞了|算了|暂停|先停|停一下|停至|不要再问|不用再问|到此为止|够了|不答了", re.I),
     "withdraw": re.compile(r"\b(delete|erase|remove|wipe|withdraw|changed my mind)\b|\bforget (me|my|about me|everything|all)\b"
-                           r"|don'?t want you to keep|删除|删掉|删了|删|清除|清空|撤回|撤销同意|不要保存|别保存|不要留|改主意", re.I),
+                           r"|don'?t want you to keep|删除|删掉|删了|删|珊除|清除|清空|撤回|撤销同意|不要保存|别保存|不要留|别留|不想让你们保存|"
+                           r"忘掉我|改主意", re.I),
 }
 
 # A message that is nothing but a command (with a few polite words) is that command.
@@ -44,22 +47,25 @@ _PLAIN = {
                r"(请问)?(为什么|为啥|干嘛|干吗)(要|需要|得|你要|你们要)?(问|知道|了解)(我)?.{0,8}?|"
                r"(问|知道)(这个|这些|这|.{1,4}?)(是|要)?(干嘛|干吗|干什么|做什么|有什么用)(的|用)?|"
                r"(为什么|为啥|干嘛|干吗)(要|需要)(我的|知道我的)?(名字|姓名|电话|手机号|号码|邮箱|年龄|性别)|"
-               r"(这个|这些|这)(问题)?(是)?(干嘛|干吗|干什么|做什么|有什么用)(的|用的)?|这有什么关系",
+               r"(这个|这些|这)(问题)?(是)?(干嘛|干吗|干什么|做什么|有什么用)(的|用的)?|这有什么关系|"
+               r"(为什么|位什么|为啥)(呢)?|(为什么|为啥)(需要|要回答|要答|要填)(这个|这些)|(为什么|为啥)这个(很)?重要",
     "go_back": r"(go )?back|go back (one|a step|to the (last|previous) question)|previous( question)?|undo|"
                r"(i want to |let me |can i )?change (my )?(last |previous )?answer|i made a mistake|"
-               r"(我要|我想|请)?(返回|退回|回到)(上一题|上一步|上一个问题|上一个)?|上一题|上一步|(我想|我要)?改(一下)?(上一个|刚才的)?(回答|答案)",
+               r"(我要|我想|请)?(返回|反回|退回|回到|回去|后退)(上一题|上一步|上一个问题|上一个)?|上一题|上一步|撤销|"
+               r"(我想|我要)?改(一下)?(上一个|刚才的)?(回答|答案)|(我)?(答错了|回答不对|选错了|点错了)",
     "start_over": r"start (over|again)|restart|start from the (beginning|start)|begin again|from the beginning|"
-                  r"(我要|我想|请)?(重新开始|从头开始|从头来|重新来|重来|再来一遍|重新填)",
+                  r"(我要|我想|请)?(重新开始|从新开始|从头开始|重头开始|从头来|重新来|从新来|重来|再来一遍|再来一次|重新填|重置|"
+                  r"从第一题开始)",
     "stop": r"stop|quit|cancel|exit|end|end (this|the chat)|stop (this|it|now|the questions)|i want to stop|"
             r"(算了[，,]?\s*)?((我要|我想|请)?(停止|停下|退出|结束)(吧|了)?|停(吧|一下)?|"
             r"(我)?(不想|不要|不)(再)?(继续|做|填|聊|弄|搞)(下去)?了?|不做了|"
-            r"不填了|不聊了|别问了|不问了|算了(吧)?|先这样吧)",
+            r"不填了|不聊了|别问了|不问了|算了(吧)?|先这样吧|暂停|先停一下|停一下|不要再问了|不用再问了|到此为止|够了|不答了)",
     "withdraw": r"(please )?(delete|erase|remove|wipe) (my|all my|all of my|all the) (data|details|answers|information|info)"
                 r"|(delete|erase|wipe) (everything|it all)|forget (me|my data|everything)|withdraw( my consent)?|i changed my mind|"
                 r"(我改主意了[，,]?\s*)?(请|麻烦)?(你)?(把|将)?(我的|我)?(个人)?(所有)?(信息|数据|资料|回答|记录|答案|我说的|我填的)?(都|全部|全)?"
-                r"(删除|删掉|删了|清除|清空|删)(掉|了)?(吧)?(我的|我)?(所有)?(信息|数据|资料|回答|记录|答案|我说的|我填的|说的)"
+                r"(删除|删掉|删了|珊除|清除|清空|删)(掉|了)?(吧)?(我的|我)?(所有)?(信息|数据|资料|回答|记录|答案|我说的|我填的|说的)"
                 r"|(请|麻烦)?(把|将)(我的|我)?(所有)?(信息|数据|资料|回答|记录|答案|我说的|我填的)(都|全部|全)?(删除|删掉|删了|清除|清空|删)(掉|了)?(吧)?"
-                r"|不要保存我的(信息|数据|资料)|撤回(我的)?同意|我改主意了",
+                r"|不要保存我的(信息|数据|资料)|撤回(我的)?同意|我改主意了|忘掉我|别留我的(资料|信息|数据)|不想让你们保存(我的)?(资料|信息|数据)?",
 }
 _POLITE = r"(?:(?:please|pls|ok|okay|can you|could you|i want to|i would like to|id like to|let me|lets)\s+)*"
 _PLAIN_RE = {

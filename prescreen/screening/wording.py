@@ -113,7 +113,7 @@ _CRISIS = re.compile(
     r"end it all|end everything|(want|going|gonna) to end it|rather be dead|never wake up|overdose|od on|"
     r"no reason to live|not worth living|can'?t go on)\b|"
     r"自杀|轻生|寻死|想死|去死|不想活|活不下去|活着没意思|活着有什么意思|活着没什么意思|活够了|结束生命|结束自己|"
-    r"了结自己|了断|伤害自己|割腕|跳楼|一死了之|死了算了|不如死了|死了更好",
+    r"了结自己|了断|伤害自己|割腕|跳楼|一死了之|死了算了|不如死了|死了更好|离开这个世界|不想活在这个世界",
     re.IGNORECASE,
 )
 
