@@ -30,7 +30,9 @@ COMMAND_WORDS = {
                           r"change (my|the|that|an?) ?(last |previous )?answer|\bchange (it|that)\b|mistake|"
                           r"(?<!what's )(?<!whats )(?<!what is )\bwrong\b|\bundo\b|\bfix\b|previous|oops|meant|返回|反回|上一|回到|退回|回去|后退|撤销|"
                           r"改一下|改答案|改回答|点错|选错|按错|说错|答错|回答不对", re.I),
-    "start_over": re.compile(r"start|restart|again|reset|beginning|scratch|redo|new|重新|从新|从头|重头|重来|再来一遍|再来一次|重置|从第一题", re.I),
+    # "again" only in a request ("do it again"), never in an answer ("his kidneys got worse again")
+    "start_over": re.compile(r"start|restart|reset|beginning|scratch|redo|new|(do|go|try|begin|ask) (it |this |that |them |all |the questions )?"
+                             r"(over )?again|over again|all again|重新|从新|从头|重头|重来|再来一遍|再来一次|重置|从第一题", re.I),
     "stop": re.compile(r"\b(stop|quit|cancel|exit|end|enough|abort|terminate|leave me alone|no more questions)\b"
                        r"|don'?t want to (continue|go on)|停止|停下|退出|结束|不想继续|不继续|不做了|不想做了|不填了|不想填|不聊了|不问了|别问了|"
                        r"不弄了|不搞了|算了|暂停|先停|停一下|停至|不要再问|不用再问|到此为止|够了|不答了", re.I),
