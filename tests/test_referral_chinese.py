@@ -15,6 +15,7 @@ from prescreen.referral.conversation import (CONSENT_VERSIONS, Referral, Referra
 from prescreen.storage import ConsentRecord, HandoffRecord, ScreeningRecord
 
 from test_conversation import answer_everything
+from test_referral import adult  # noqa: F401 - the same finished screening of an adult
 
 # The consent's texts, per language and version. A change to the consent's wording in a
 # language changes its fingerprint: give that language a new version in CONSENT_VERSIONS
@@ -27,12 +28,6 @@ def chat(catalog):
     return ReferralConversation(catalog)
 
 
-@pytest.fixture(scope="module")
-def adult(planner):
-    """A finished screening of an adult who may fit every study."""
-    return answer_everything(Conversation(planner), Screening(), {
-        RESPONDENT: "me", "condition": "lupus", "refractory": "yes", "age": "34",
-        "diagnosis_when": "more than 2 years ago", "sex": "female"})
 
 
 @pytest.fixture(autouse=True)
