@@ -32,6 +32,17 @@ def planner(catalog):
     return Planner(catalog)
 
 
+@pytest.fixture(scope="module")
+def adult(planner):
+    """A finished screening of an adult who may fit every study (each test module gets its own)."""
+    from prescreen.screening.conversation import RESPONDENT, Conversation, Screening
+    from test_conversation import answer_everything
+
+    return answer_everything(Conversation(planner), Screening(), {
+        RESPONDENT: "me", "condition": "lupus", "refractory": "yes", "age": "34",
+        "diagnosis_when": "more than 2 years ago", "sex": "female"})
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A real PostgreSQL server for this test run, or a skip that says why there is none."""

@@ -13,14 +13,6 @@ def referral_chat(catalog):
     return ReferralConversation(catalog)
 
 
-@pytest.fixture(scope="module")
-def adult(planner):
-    """A finished screening of an adult who may fit every study."""
-    return answer_everything(Conversation(planner), Screening(), {
-        RESPONDENT: "me", "condition": "lupus", "refractory": "yes", "age": "34",
-        "diagnosis_when": "more than 2 years ago", "sex": "female"})
-
-
 def play(referral_chat, referral, replies, respondent="self"):
     said, handoffs = [], []
     for reply in replies:

@@ -15,7 +15,6 @@ from prescreen.referral.conversation import (CONSENT_VERSIONS, Referral, Referra
 from prescreen.storage import ConsentRecord, HandoffRecord, ScreeningRecord
 
 from test_conversation import answer_everything
-from test_referral import adult  # noqa: F401 - the same finished screening of an adult
 
 # The consent's texts, per language and version. A change to the consent's wording in a
 # language changes its fingerprint: give that language a new version in CONSENT_VERSIONS

@@ -32,7 +32,6 @@ from prescreen.staff.retention import handoff_retention_days
 # English msgids or the Chinese msgstrs of CONSENT_PARTS); tests/test_referral_chinese.py
 # holds each version's fingerprint and fails until both are updated.
 CONSENT_VERSIONS = {"en": "2", "zh": "1"}
-CONSENT_VERSION = CONSENT_VERSIONS["en"]  # the English version (kept for callers that know no language)
 TIMES = {"morning": _("Morning (9-12)"), "afternoon": _("Afternoon (12-6)"), "evening": _("Evening (6-8)"),
          "any": _("Any time")}
 LANGUAGES = {"mandarin": _("Mandarin"), "cantonese": _("Cantonese"), "english": _("English")}
@@ -94,7 +93,7 @@ class Handoff:
     contact: Contact
     consent_text: str
     consent_language: str = "en"  # the language of consent_text: stored with the consent record
-    consent_version: str = CONSENT_VERSION  # that language's version (CONSENT_VERSIONS)
+    consent_version: str = CONSENT_VERSIONS["en"]  # that language's version
 
 
 def start_referral(catalog: Catalog, screening: Screening, screening_id: str | None) -> Referral:

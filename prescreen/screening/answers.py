@@ -10,7 +10,7 @@ import re
 from datetime import date
 from typing import Iterable
 
-from prescreen.i18n import _, join
+from prescreen.i18n import _
 from prescreen.screening import wording
 from prescreen.screening.chinese import canonical, has_chinese
 from prescreen.screening.durations import DAYS_PER_UNIT, DaysAgo
